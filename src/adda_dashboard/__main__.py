@@ -1,0 +1,3 @@
+from adda_dashboard.cli import app
+
+app()

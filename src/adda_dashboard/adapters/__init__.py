@@ -1,0 +1,1 @@
+"""Adapters to things outside our code: hashing, tokens, storage, queues, Google."""

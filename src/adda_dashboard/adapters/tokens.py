@@ -1,0 +1,82 @@
+"""Signed JWTs (HS256) for access and refresh."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+
+ALGORITHM = "HS256"
+
+
+class MissingSecretError(RuntimeError):
+    """Production refuses to start without a signing secret."""
+
+
+def resolve_secret(configured: str | None, *, production: bool, var_dir: Path) -> str:
+    """The configured secret; in development one generated once and kept under ``var/``."""
+    if configured:
+        return configured
+    if production:
+        raise MissingSecretError(
+            "ADDA_JWT_SECRET is not set: a production start needs a signing secret "
+            "(e.g. ADDA_JWT_SECRET=$(python -c 'import secrets; print(secrets.token_urlsafe(48))'))"
+        )
+    path = var_dir / "jwt_secret"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    token_version: int
+    kind: str
+    raw: dict[str, Any]
+
+
+class TokenSigner:
+    def __init__(self, secret: str, access_ttl: timedelta, refresh_ttl: timedelta) -> None:
+        self._secret = secret
+        self.access_ttl = access_ttl
+        self.refresh_ttl = refresh_ttl
+
+    def issue(
+        self, *, user_id: int, username: str, email: str, token_version: int, kind: str = "access"
+    ) -> str:
+        now = datetime.now(UTC)
+        ttl = self.access_ttl if kind == "access" else self.refresh_ttl
+        claims = {
+            "sub": str(user_id),
+            "username": username,
+            "email": email,
+            "tv": token_version,
+            "typ": kind,
+            "iat": now,
+            "exp": now + ttl,
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> TokenClaims:
+        """Raises ``jwt.ExpiredSignatureError`` or ``jwt.InvalidTokenError``."""
+        claims = jwt.decode(
+            token, self._secret, algorithms=[ALGORITHM], options={"require": ["exp", "sub"]}
+        )
+        try:
+            return TokenClaims(
+                user_id=int(claims["sub"]),
+                token_version=int(claims.get("tv", 0)),
+                kind=str(claims.get("typ", "access")),
+                raw=claims,
+            )
+        except (TypeError, ValueError) as exc:
+            raise jwt.InvalidTokenError("malformed claims") from exc

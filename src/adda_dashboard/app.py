@@ -1,0 +1,61 @@
+"""The application factory: settings in, a FastAPI app out."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware
+
+from adda_dashboard import __version__
+from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.http import errors
+from adda_dashboard.http.api import auth, entries, meta, reports, tickets
+from adda_dashboard.http.middleware import RequestIdMiddleware
+from adda_dashboard.http.responses import OrjsonResponse
+from adda_dashboard.logging_setup import configure_logging
+from adda_dashboard.settings import Settings
+
+CORS_HEADERS = [
+    "Content-Type", "Authorization", "X-Requested-With", "Accept", "Origin",
+    "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID",
+]
+
+
+def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+    settings = settings or (container.settings if container else Settings())
+    configure_logging(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = container is None
+        app.state.container = container or bootstrap(settings)
+        try:
+            yield
+        finally:
+            if owned:
+                app.state.container.close()
+
+    app = FastAPI(
+        title="Adda Dashboard",
+        version=__version__,
+        lifespan=lifespan,
+        default_response_class=OrjsonResponse,
+    )
+    if container is not None:
+        app.state.container = container
+    errors.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=True,
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"],
+        allow_headers=CORS_HEADERS,
+        expose_headers=["Content-Type", "Authorization", "ETag", "X-Request-ID", "Retry-After"],
+        max_age=3600,
+    )
+    app.add_middleware(RequestIdMiddleware)
+    for router in (meta.router, entries.router, reports.router, tickets.router, auth.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,166 @@
+"""The command line: serve, migrate, config, seed-demo, import, export and user management."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.errors import AppError
+from adda_dashboard.settings import Settings
+
+app = typer.Typer(help="Adda Dashboard: the Shorts team's content tracker.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+console = Console()
+err = Console(stderr=True)
+
+
+def open_container(*, run_migrations: bool | None = None) -> Container:
+    from adda_dashboard.adapters.tokens import MissingSecretError
+
+    try:
+        return bootstrap(Settings(), run_migrations=run_migrations)
+    except MissingSecretError as exc:
+        err.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+def fail(exc: AppError) -> typer.Exit:
+    err.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (ADDA_HOST)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (ADDA_PORT)")] = None,
+) -> None:
+    """Serve the API (one process; migrates an SQLite database on start)."""
+    import uvicorn
+
+    from adda_dashboard.app import create_app
+
+    settings = Settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    container = open_container()
+    console.print(f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)")
+    uvicorn.run(
+        create_app(settings, container=container),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Bring the database schema to the newest version and load the taxonomy."""
+    container = open_container(run_migrations=True)
+    console.print(f"Database ready: {Settings().masked()['database_url']}")
+    container.close()
+
+
+@app.command()
+def config() -> None:
+    """Print the effective settings, secrets masked."""
+    console.print_json(json.dumps(Settings().masked()))
+
+
+@app.command("seed-demo")
+def seed_demo(
+    entries: Annotated[int, typer.Option(min=0, max=1_000_000, help="How many entries")] = 2000,
+    if_empty: Annotated[bool, typer.Option(help="Only when the database has no entries")] = False,
+    seed: Annotated[int, typer.Option(help="Random seed")] = 42,
+) -> None:
+    """Fill the database with realistic demo entries (and a demo admin on a new database)."""
+    from adda_dashboard.services.demo import DemoService
+
+    container = open_container(run_migrations=True)
+    demo = DemoService(container.db, container.taxonomy, container.entries, container.users)
+    if not container.settings.is_production:
+        admin = demo.ensure_demo_admin(container.settings.var_dir)
+        if admin:
+            console.print(
+                f"Demo admin created: sign in as [bold]{admin[0]}[/bold] with password "
+                f"[bold]{admin[1]}[/bold] (also kept in {container.settings.var_dir}/demo-admin.txt)"
+            )
+    if if_empty and not demo.is_empty():
+        console.print("Entries already present; no demo data added.")
+    else:
+        written = demo.seed_entries(entries, seed=seed)
+        console.print(f"Added {written} demo entries.")
+    container.close()
+
+
+@user_app.command("create")
+def user_create(
+    email: Annotated[str, typer.Option(help="Email address (an allowed domain)")],
+    role: Annotated[str, typer.Option(help="viewer, contributor, editor or admin")] = "contributor",
+    password: Annotated[
+        str | None, typer.Option(help="Password (prompted when omitted)")
+    ] = None,
+    username: Annotated[str | None, typer.Option(help="Username (default: the local part)")] = None,
+) -> None:
+    """Create a user account."""
+    from adda_dashboard.services.users import parse_role
+
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    container = open_container()
+    try:
+        user = container.users.create(
+            email=email, role=parse_role(role), password=password, username=username
+        )
+    except AppError as exc:
+        raise fail(exc) from None
+    console.print(f"Created {user.email} ({user.role.value}).")
+
+
+@user_app.command("set-role")
+def user_set_role(
+    email: Annotated[str, typer.Option(help="The user's email")],
+    role: Annotated[str, typer.Option(help="viewer, contributor, editor or admin")],
+) -> None:
+    """Change a user's role (their current tokens stop working)."""
+    from adda_dashboard.services.users import parse_role
+
+    container = open_container()
+    try:
+        user = container.users.set_role(email, parse_role(role))
+    except AppError as exc:
+        raise fail(exc) from None
+    console.print(f"{user.email} is now {user.role.value}.")
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    email: Annotated[str, typer.Option(help="The user's email")],
+    password: Annotated[
+        str | None, typer.Option(help="New password (generated and printed when omitted)")
+    ] = None,
+) -> None:
+    """Set a new password and revoke the user's tokens."""
+    container = open_container()
+    try:
+        user, new_password = container.users.reset_password(email, password)
+    except AppError as exc:
+        raise fail(exc) from None
+    shown = new_password if password is None else "(as given)"
+    console.print(f"Password of {user.email} reset: {shown}")
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+

@@ -1,0 +1,1 @@
+"""Persistence: models, engine, migrations and the repositories that run the queries."""

@@ -1,0 +1,130 @@
+"""Tables of the tracker. Column names are snake_case; the sheet's headers live in the domain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from adda_dashboard.db.base import Base, utcnow
+
+Timestamp = DateTime(timezone=True)
+
+
+class Entry(Base):
+    """One Short: a row of the original's main tab (Final) or re-edit tab (Re-edit)."""
+
+    __tablename__ = "entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sr_no: Mapped[int] = mapped_column(BigInteger, unique=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    vertical: Mapped[str] = mapped_column(String(200), index=True)
+    exam: Mapped[str] = mapped_column(String(200), index=True)
+    subject: Mapped[str] = mapped_column(String(200), index=True, default="")
+    content_type: Mapped[str] = mapped_column(String(200), index=True)
+    sub_category: Mapped[str] = mapped_column(String(200), index=True, default="")
+    video_link: Mapped[str] = mapped_column(String(2048))
+    edit_status: Mapped[str] = mapped_column(String(16))
+    editor_brief: Mapped[str] = mapped_column(Text, default="")
+    final_edited_link: Mapped[str] = mapped_column(String(2048), default="")
+    video_id: Mapped[str] = mapped_column(String(128), index=True, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), nullable=True
+    )
+
+    __table_args__ = (
+        # The legacy list order (Final first, then Re-edit, each by id) and keyset pages.
+        Index("ix_entries_status_id", "edit_status", "id"),
+        Index("ix_entries_deleted_at_id", "deleted_at", "id"),
+        # Ids are never reused, even for the newest row after a purge.
+        {"sqlite_autoincrement": True},
+    )
+
+
+class Counter(Base):
+    """Named counters bumped inside the writing transaction (serial numbers, dataset version)."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[str] = mapped_column(String(200), unique=True)
+    vertical: Mapped[str] = mapped_column(String(200), index=True)
+    exam: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200))
+    issue_type: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    issue_text: Mapped[str] = mapped_column(Text)
+    reporter_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    username: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(512), nullable=True)
+    role: Mapped[str] = mapped_column(String(16), default="contributor")
+    token_version: Mapped[int] = mapped_column(Integer, default=1)
+    is_active: Mapped[bool] = mapped_column(default=True)
+    auth_source: Mapped[str] = mapped_column(String(32), default="password")
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class AuditRecord(Base):
+    """Who changed what and when; the history of an entry is read from here."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    actor_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    actor_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_audit_log_entity_entity_id", "entity", "entity_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class TaxonomyDocument(Base):
+    """The taxonomy as served by /api/exams and /api/categories, loaded from package data."""
+
+    __tablename__ = "taxonomy_documents"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)

@@ -1,0 +1,37 @@
+"""The audit log: one row per create, update, delete or restore."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from adda_dashboard.db.models import AuditRecord
+from adda_dashboard.domain.roles import Actor
+
+
+def append(
+    session: Session, *, entity: str, entity_id: int, action: str, actor: Actor,
+    changes: dict[str, Any],
+) -> None:
+    session.add(
+        AuditRecord(
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            actor_id=actor.user_id,
+            actor_email=actor.email,
+            changes=changes,
+        )
+    )
+
+
+def list_for_entity(session: Session, entity: str, entity_id: int) -> Sequence[AuditRecord]:
+    stmt = (
+        select(AuditRecord)
+        .where(AuditRecord.entity == entity, AuditRecord.entity_id == entity_id)
+        .order_by(AuditRecord.id)
+    )
+    return session.execute(stmt).scalars().all()

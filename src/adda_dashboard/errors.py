@@ -1,0 +1,73 @@
+"""Business errors: each carries its HTTP status, rendered in one place (``http/errors.py``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AppError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.extra = extra or {}
+        self.headers = headers or {}
+
+
+class Invalid(AppError):
+    status_code = 400
+    code = "invalid"
+
+
+class Unauthorized(AppError):
+    """Only for a missing, malformed, expired or revoked token: the frontend logs out on 401."""
+
+    status_code = 401
+    code = "unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotFound(AppError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    code = "conflict"
+
+
+class PreconditionFailed(AppError):
+    status_code = 412
+    code = "precondition_failed"
+
+
+class PayloadTooLarge(AppError):
+    status_code = 413
+    code = "too_large"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    code = "rate_limited"
+
+
+class Unavailable(AppError):
+    status_code = 503
+    code = "unavailable"

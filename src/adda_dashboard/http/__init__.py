@@ -1,0 +1,1 @@
+"""The HTTP entrypoint: the only package that imports the web framework."""

@@ -1,0 +1,57 @@
+"""Sign-in endpoints of the contract, plus refresh, logout and password change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from adda_dashboard.http.deps import ContainerDep, CurrentActor, JsonBody
+from adda_dashboard.http.responses import OrjsonResponse
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+
+
+@router.post("/login")
+def login(container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.auth.login(body))
+
+
+@router.options("/login", include_in_schema=False)
+def login_options() -> Response:
+    return Response(status_code=204)
+
+
+@router.post("/signup", status_code=201)
+def signup(container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.auth.signup(body), status_code=201)
+
+
+@router.post("/refresh")
+def refresh(container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.auth.refresh(body))
+
+
+@router.post("/logout")
+def logout(actor: CurrentActor, container: ContainerDep) -> Any:
+    return container.auth.logout(actor)
+
+
+@router.post("/change-password")
+def change_password(actor: CurrentActor, container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.auth.change_password(actor, body))
+
+
+@router.get("/verify")
+def verify(actor: CurrentActor, container: ContainerDep) -> Any:
+    return container.auth.verify(actor)
+
+
+@router.get("/me")
+def me(actor: CurrentActor, container: ContainerDep) -> Any:
+    return container.auth.me(actor)
+
+
+@router.get("/allowed-domains")
+def allowed_domains(container: ContainerDep) -> Any:
+    return container.auth.allowed_domains(container.settings.google_client_id)

@@ -1,0 +1,63 @@
+"""Service endpoints of the contract: /, /health, /api/test, /api/health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Response
+from sqlalchemy import text
+
+from adda_dashboard import __version__
+from adda_dashboard.http.deps import ContainerDep
+
+router = APIRouter(tags=["service"])
+
+
+def utc_timestamp() -> str:
+    """The original's ``datetime.utcnow().isoformat()``: UTC, no zone suffix."""
+    return datetime.now(UTC).replace(tzinfo=None).isoformat()
+
+
+@router.get("/")
+def root() -> dict[str, Any]:
+    return {
+        "message": "Adda Education Dashboard API",
+        "status": "running",
+        "version": __version__,
+        "storage": "Local disk",
+    }
+
+
+@router.options("/", include_in_schema=False)
+def root_options() -> Response:
+    return Response(status_code=204)
+
+
+@router.get("/health")
+def health() -> dict[str, Any]:
+    """Liveness: answers without touching the database."""
+    return {"status": "healthy", "timestamp": utc_timestamp()}
+
+
+@router.get("/api/test")
+def api_test() -> dict[str, Any]:
+    return {"status": "ok", "message": "Backend is running!", "timestamp": str(datetime.now())}
+
+
+@router.get("/api/health")
+def api_health(container: ContainerDep) -> dict[str, Any]:
+    try:
+        with container.db.read() as session:
+            session.execute(text("SELECT 1"))
+        database = "connected"
+    except Exception as exc:  # reported, not raised: this is a diagnostic endpoint
+        database = f"error: {type(exc).__name__}"
+    return {
+        "status": "running",
+        "google_credentials_configured": False,
+        "jwt_secret_configured": container.settings.jwt_secret is not None,
+        "credentials_gid": False,
+        "google_sheets_connection": "not used",
+        "database": database,
+    }

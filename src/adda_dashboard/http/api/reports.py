@@ -1,0 +1,32 @@
+"""Taxonomy, filters and leaderboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from adda_dashboard.http.deps import ContainerDep, ReadingActor
+from adda_dashboard.http.responses import OrjsonResponse
+
+router = APIRouter(prefix="/api", tags=["reports"])
+
+
+@router.get("/filters")
+def get_filters(actor: ReadingActor, container: ContainerDep) -> Any:
+    return OrjsonResponse(container.reports.filters())
+
+
+@router.get("/categories")
+def get_categories(actor: ReadingActor, container: ContainerDep) -> Any:
+    return OrjsonResponse(container.taxonomy.categories_response())
+
+
+@router.get("/exams")
+def get_exams(actor: ReadingActor, container: ContainerDep) -> Any:
+    return OrjsonResponse(container.taxonomy.exams_response())
+
+
+@router.get("/leaderboard")
+def get_leaderboard(actor: ReadingActor, container: ContainerDep) -> Any:
+    return OrjsonResponse(container.reports.leaderboard())

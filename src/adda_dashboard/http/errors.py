@@ -1,0 +1,83 @@
+"""The one place errors become HTTP responses.
+
+Every error body carries ``success: false`` and both ``error`` and ``message`` (the team's
+frontend reads one or the other depending on the call), the ``field`` at fault when there is
+one, and the ``request_id`` that also appears in the logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from adda_dashboard.errors import AppError
+from adda_dashboard.http.responses import OrjsonResponse
+
+log = structlog.get_logger("adda_dashboard.http")
+
+
+def request_id_of(request: Request) -> str | None:
+    return getattr(request.state, "request_id", None)
+
+
+def error_response(
+    request: Request,
+    status: int,
+    message: str,
+    *,
+    field: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> OrjsonResponse:
+    body: dict[str, Any] = {"success": False, "error": message, "message": message}
+    if field is not None:
+        body["field"] = field
+    body.update(extra or {})
+    body["request_id"] = request_id_of(request)
+    return OrjsonResponse(body, status_code=status, headers=headers)
+
+
+def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(part) for part in first.get("loc", ()) if part not in ("path", "query", "body")]
+    field = loc[-1] if loc else None
+    reason = first.get("msg", "is invalid")
+    if first.get("type", "").startswith("int"):
+        reason = "must be a whole number"
+    return (f"'{field}' {reason}" if field else reason), field
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> OrjsonResponse:
+        return error_response(
+            request, exc.status_code, exc.message, field=exc.field, extra=exc.extra,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> OrjsonResponse:
+        message, field = _describe_validation(exc)
+        return error_response(request, 400, message, field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if exc.status_code == 404 and message == "Not Found":
+            message = f"No route {request.method} {request.url.path}"
+        return error_response(request, exc.status_code, message, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:
+        log.error(
+            "unhandled_error",
+            request_id=request_id_of(request),
+            path=request.url.path,
+            method=request.method,
+            exc_info=exc,
+        )
+        return error_response(request, 500, "An unexpected error occurred")

@@ -1,0 +1,257 @@
+"""Sign-in, tokens and the token check every protected endpoint goes through."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jwt
+
+from adda_dashboard.adapters.passwords import hash_password, needs_rehash, verify_password
+from adda_dashboard.adapters.tokens import TokenSigner
+from adda_dashboard.db.base import utcnow
+from adda_dashboard.db.engine import Database
+from adda_dashboard.db.models import User
+from adda_dashboard.db.repositories import users as users_repo
+from adda_dashboard.domain.entry_rules import check_email, clean_text
+from adda_dashboard.domain.roles import Actor, Role
+from adda_dashboard.errors import Conflict, Forbidden, Invalid, Unauthorized
+from adda_dashboard.services.taxonomy import TaxonomyService
+from adda_dashboard.services.users import check_password
+
+BAD_CREDENTIALS = "Invalid email or password"
+
+
+class AuthService:
+    def __init__(
+        self,
+        db: Database,
+        signer: TokenSigner,
+        taxonomy: TaxonomyService,
+        *,
+        legacy_email_login: bool = False,
+    ) -> None:
+        self._db = db
+        self._signer = signer
+        self._taxonomy = taxonomy
+        self.legacy_email_login = legacy_email_login
+
+    # The token check ---------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> Actor:
+        """The actor behind an ``Authorization`` header, with the original's 401 messages."""
+        if not authorization or not authorization.strip():
+            raise Unauthorized("Token is missing")
+        parts = authorization.split(" ")
+        if len(parts) < 2:
+            raise Unauthorized("Invalid token format")
+        if not parts[1]:
+            raise Unauthorized("Token is missing")
+        try:
+            claims = self._signer.decode(parts[1])
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token has expired") from None
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Invalid token") from None
+        if claims.kind != "access":
+            raise Unauthorized("Invalid token")
+        with self._db.read() as session:
+            user = users_repo.get_by_id(session, claims.user_id)
+            if user is None or not user.is_active:
+                raise Unauthorized("Invalid token")
+            if user.token_version != claims.token_version:
+                raise Unauthorized("Token has been revoked")
+            return Actor(user_id=user.id, email=user.email, role=Role(user.role))
+
+    # Sign-in -----------------------------------------------------------------------------------
+
+    def login(self, body: Any) -> dict[str, Any]:
+        """``{email or username, password}``; email alone only with the legacy setting on."""
+        if not body or not isinstance(body, Mapping):
+            raise Invalid("No data provided", field="body")
+        identifier = body.get("email") or body.get("username")
+        if identifier is None or (isinstance(identifier, str) and not identifier.strip()):
+            raise Invalid("Email is required", field="email")
+        field = "email" if body.get("email") else "username"
+        identifier = clean_text(field, identifier, max_length=254)
+        password = body.get("password")
+        if password is None or password == "":
+            return self._email_only_login(identifier)
+        if not isinstance(password, str) or len(password) > 1024:
+            raise Invalid("'password' must be a string of at most 1024 characters", field="password")
+        with self._db.write() as session:
+            user = (
+                users_repo.get_by_email(session, identifier)
+                if "@" in identifier
+                else users_repo.get_by_username(session, identifier)
+            )
+            ok = verify_password(user.password_hash if user else None, password)
+            if not ok or user is None or not user.is_active:
+                raise Unauthorized(BAD_CREDENTIALS, field="password")
+            if user.password_hash and needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            user.last_login_at = utcnow()
+            return self._session_response(user, "Password")
+
+    def _email_only_login(self, email: str) -> dict[str, Any]:
+        if not self.legacy_email_login:
+            raise Unauthorized(
+                "Password is required: sign-in by email alone is disabled on this server",
+                field="password",
+            )
+        if "@" not in email:
+            raise Invalid("Invalid email format", field="email")
+        domains = self._taxonomy.current.allowed_email_domains
+        if email.rsplit("@", 1)[1].lower() not in domains:
+            raise Forbidden(
+                f"Access denied. Only emails from {', '.join(domains)} are allowed.", field="email"
+            )
+        email = check_email(email, domains, field="email")
+        with self._db.write() as session:
+            user = users_repo.get_by_email(session, email)
+            if user is None:
+                user = users_repo.insert(
+                    session,
+                    User(email=email, username=self._free_username(session, email),
+                         role=Role.contributor.value, auth_source="domain"),
+                )
+            if not user.is_active:
+                raise Forbidden("This account is disabled", field="email")
+            user.last_login_at = utcnow()
+            return self._session_response(user, "Domain-based")
+
+    def _free_username(self, session: Any, email: str) -> str:
+        base = email.split("@")[0]
+        candidate, n = base, 1
+        while users_repo.get_by_username(session, candidate) is not None:
+            n += 1
+            candidate = f"{base}{n}"
+        return candidate
+
+    def signup(self, body: Any) -> dict[str, Any]:
+        if not body or not isinstance(body, Mapping):
+            raise Invalid("No data provided", field="body")
+        for key in body:
+            if key not in ("username", "email", "password", "confirmPassword", "confirm_password"):
+                raise Invalid(f"unknown field '{key}'", field=key)
+        username = clean_text("username", body.get("username") or "", max_length=254)
+        if not username:
+            raise Invalid("Username is required", field="username")
+        email = clean_text("email", body.get("email") or "", max_length=254)
+        if not email:
+            raise Invalid("Email is required", field="email")
+        password = body.get("password")
+        if not password:
+            raise Invalid("Password is required", field="password")
+        confirm = body.get("confirmPassword", body.get("confirm_password"))
+        if password != confirm:
+            raise Invalid("Passwords do not match", field="confirm_password")
+        check_password(password)
+        email = check_email(email, self._taxonomy.current.allowed_email_domains, field="email")
+        password_hash = hash_password(password)
+        with self._db.write() as session:
+            if users_repo.get_by_username(session, username):
+                raise Conflict("Username already exists", field="username")
+            if users_repo.get_by_email(session, email):
+                raise Conflict("Email already registered", field="email")
+            user = users_repo.insert(
+                session,
+                User(email=email, username=username, password_hash=password_hash,
+                     role=Role.contributor.value, auth_source="password"),
+            )
+            response = self._session_response(user, "Password")
+        response["message"] = "User registered successfully"
+        return response
+
+    def refresh(self, body: Any) -> dict[str, Any]:
+        token = body.get("refresh_token") if isinstance(body, Mapping) else None
+        if not token or not isinstance(token, str):
+            raise Invalid("'refresh_token' is required", field="refresh_token")
+        try:
+            claims = self._signer.decode(token)
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("Token has expired") from None
+        except jwt.InvalidTokenError:
+            raise Unauthorized("Invalid token") from None
+        if claims.kind != "refresh":
+            raise Unauthorized("Invalid token")
+        with self._db.read() as session:
+            user = users_repo.get_by_id(session, claims.user_id)
+            if user is None or not user.is_active:
+                raise Unauthorized("Invalid token")
+            if user.token_version != claims.token_version:
+                raise Unauthorized("Token has been revoked")
+            return self._session_response(user, user.auth_source)
+
+    def logout(self, actor: Actor) -> dict[str, Any]:
+        """Revoke every token of this user (a per-user token version)."""
+        with self._db.write() as session:
+            user = users_repo.get_by_id(session, actor.user_id or 0)
+            if user is not None:
+                user.token_version += 1
+        return {"success": True, "message": "Signed out; every token of this account is revoked"}
+
+    def change_password(self, actor: Actor, body: Any) -> dict[str, Any]:
+        if not isinstance(body, Mapping):
+            raise Invalid("No data provided", field="body")
+        new_password = check_password(body.get("new_password"), field="new_password")
+        with self._db.write() as session:
+            user = users_repo.get_by_id(session, actor.user_id or 0)
+            if user is None:
+                raise Unauthorized("Invalid token")
+            if user.password_hash and not verify_password(
+                user.password_hash, str(body.get("current_password") or "")
+            ):
+                raise Forbidden("The current password is wrong", field="current_password")
+            user.password_hash = hash_password(new_password)
+            user.token_version += 1
+            response = self._session_response(user, "Password")
+        response["message"] = "Password changed; other sessions are signed out"
+        return response
+
+    def me(self, actor: Actor) -> dict[str, Any]:
+        with self._db.read() as session:
+            user = users_repo.get_by_id(session, actor.user_id or 0)
+            if user is None:
+                raise Unauthorized("Invalid token")
+            return {"success": True, "user": self._user_json(user)}
+
+    def verify(self, actor: Actor) -> dict[str, Any]:
+        with self._db.read() as session:
+            user = users_repo.get_by_id(session, actor.user_id or 0)
+            username = user.username if user else actor.email
+        return {"success": True, "message": "Token is valid", "username": username}
+
+    def allowed_domains(self, google_client_id: str | None) -> dict[str, Any]:
+        return {
+            "success": True,
+            "allowed_domains": list(self._taxonomy.current.allowed_email_domains),
+            "google_client_id": google_client_id,
+        }
+
+    def session_for(self, user: User, auth_source: str) -> dict[str, Any]:
+        """Tokens for a user another sign-in path (Google) has already proven."""
+        return self._session_response(user, auth_source)
+
+    # Helpers -----------------------------------------------------------------------------------
+
+    def _session_response(self, user: User, auth_source: str) -> dict[str, Any]:
+        def issue(kind: str) -> str:
+            return self._signer.issue(
+                user_id=user.id, username=user.username, email=user.email,
+                token_version=user.token_version, kind=kind,
+            )
+
+        return {
+            "success": True,
+            "message": "Login successful",
+            "token": issue("access"),
+            "refresh_token": issue("refresh"),
+            "expires_in": int(self._signer.access_ttl.total_seconds()),
+            "user": self._user_json(user),
+            "auth_source": auth_source,
+        }
+
+    @staticmethod
+    def _user_json(user: User) -> dict[str, Any]:
+        return {"username": user.username, "email": user.email, "role": user.role}

@@ -1,0 +1,84 @@
+"""Tickets raised by the team about wrong or missing data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adda_dashboard.db.engine import Database
+from adda_dashboard.db.models import Ticket
+from adda_dashboard.db.repositories import tickets as tickets_repo
+from adda_dashboard.domain import columns as c
+from adda_dashboard.domain.entry_rules import clean_text
+from adda_dashboard.domain.roles import Actor
+from adda_dashboard.errors import Conflict, Invalid
+from adda_dashboard.services.taxonomy import TaxonomyService
+
+MAX_ISSUE_TEXT = 5000
+
+
+class TicketService:
+    def __init__(self, db: Database, taxonomy: TaxonomyService) -> None:
+        self._db = db
+        self._taxonomy = taxonomy
+
+    def raise_ticket(self, actor: Actor | None, body: Any) -> dict[str, Any]:
+        if not body:
+            raise Invalid("No ticket data provided", field="body")
+        if not isinstance(body, dict):
+            raise Invalid("The body must be a JSON object", field="body")
+        for key in body:
+            if key not in c.TICKET_COLUMNS:
+                raise Invalid(f"unknown field '{key}'", field=key)
+        missing = [col for col in c.TICKET_COLUMNS if not body.get(col)]
+        if missing:
+            raise Invalid(f"Missing required fields: {', '.join(missing)}", field=missing[0])
+        values = {
+            col: clean_text(
+                col,
+                body[col],
+                multiline=col == "Issue Text",
+                max_length=MAX_ISSUE_TEXT if col == "Issue Text" else 200,
+            )
+            for col in c.TICKET_COLUMNS
+        }
+        self._check(values)
+        with self._db.write() as session:
+            if tickets_repo.exists_with_ticket_id(session, values["Ticket ID"]):
+                raise Conflict(
+                    f"Ticket ID {values['Ticket ID']!r} already exists", field="Ticket ID"
+                )
+            tickets_repo.insert(
+                session,
+                Ticket(
+                    ticket_id=values["Ticket ID"],
+                    vertical=values["Vertical"],
+                    exam=values["Exam Name"],
+                    subject=values["Subject"],
+                    issue_type=values["Issue Type"],
+                    status=values["Status"],
+                    issue_text=values["Issue Text"],
+                    reporter_email=actor.email if actor else None,
+                ),
+            )
+        return {
+            "success": True,
+            "message": "Ticket raised successfully",
+            "ticket_id": values["Ticket ID"],
+        }
+
+    def _check(self, values: dict[str, str]) -> None:
+        taxonomy = self._taxonomy.current
+        vertical = taxonomy.vertical(values["Vertical"])
+        if vertical is None:
+            raise Invalid(f"'Vertical' must be one of: {', '.join(taxonomy.verticals)}",
+                          field="Vertical")
+        if values["Exam Name"] not in vertical["exams"]:
+            raise Invalid(f"'Exam Name' is not an exam of {values['Vertical']}", field="Exam Name")
+        if values["Subject"] not in vertical["subjects"]:
+            raise Invalid(f"'Subject' is not a subject of {values['Vertical']}", field="Subject")
+        if values["Issue Type"] not in c.ISSUE_TYPES:
+            raise Invalid(f"'Issue Type' must be one of: {', '.join(c.ISSUE_TYPES)}",
+                          field="Issue Type")
+        if values["Status"] not in c.TICKET_STATUSES:
+            raise Invalid(f"'Status' must be one of: {', '.join(c.TICKET_STATUSES)}",
+                          field="Status")

@@ -1,0 +1,105 @@
+"""Every setting of the service, read from the environment (prefix ``ADDA_``) or ``.env``.
+
+Nested groups use ``__`` in the environment (``ADDA_AUTH__TOKEN_TTL_HOURS``); the most used ones
+also have flat aliases documented in the README.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_CORS_ORIGINS = [
+    "http://localhost:5173",
+    "http://localhost:3000",
+    "http://127.0.0.1:5173",
+    "http://127.0.0.1:3000",
+    "http://localhost:5000",
+    "http://127.0.0.1:5000",
+]
+
+
+class Environment(StrEnum):
+    development = "development"
+    production = "production"
+    test = "test"
+
+
+class Settings(BaseSettings):
+    """The effective configuration; built once in the composition root, never at import time."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ADDA_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    environment: Environment = Environment.development
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    db_pool_size: int = Field(default=5, ge=1, le=200)
+    db_max_overflow: int = Field(default=10, ge=0, le=500)
+    db_echo: bool = False
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=5000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
+
+    log_dir: Path = Path("logs")
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    # Authentication.
+    jwt_secret: SecretStr | None = None
+    token_ttl_hours: int = Field(default=24 * 7, ge=24, le=24 * 90)
+    refresh_ttl_days: int = Field(default=30, ge=1, le=365)
+    legacy_email_login: bool = False
+    open_reads: bool = False
+    google_client_id: str | None = None
+    google_certs_url: str = "https://www.googleapis.com/oauth2/v1/certs"
+    allowed_email_domains: list[str] | None = None
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_seconds: int = Field(default=900, ge=1, le=86400)
+    redis_url: str | None = None
+
+    # Demo data on an empty database (development only).
+    seed_demo_entries: int = Field(default=0, ge=0, le=1_000_000)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.production
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.var_dir / 'adda.db').as_posix()}"
+
+    def masked(self) -> dict[str, Any]:
+        """The settings as a dict with secrets and credentials in URLs hidden."""
+        data = self.model_dump(mode="json")
+        data["database_url"] = mask_url(self.effective_database_url)
+        if self.redis_url:
+            data["redis_url"] = mask_url(self.redis_url)
+        data["jwt_secret"] = "**********" if self.jwt_secret else None
+        return data
+
+
+def mask_url(url: str) -> str:
+    """Hide the password of a ``scheme://user:password@host`` URL."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an SQLAlchemy URL (e.g. redis://)
+        scheme, sep, rest = url.partition("://")
+        if "@" in rest and ":" in rest.split("@", 1)[0]:
+            user = rest.split("@", 1)[0].split(":", 1)[0]
+            return f"{scheme}{sep}{user}:***@{rest.split('@', 1)[1]}"
+        return url
