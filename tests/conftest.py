@@ -51,6 +51,9 @@ def session_container(database_url: str, var_dir: Path) -> Iterator[Container]:
 def container(session_container: Container, database_url: str) -> Container:
     """The shared container over a database emptied before each test."""
     reset(database_url)
+    # The database was emptied behind the app's back: versions restart, so drop cached answers.
+    session_container.snapshots.clear_local()
+    session_container.snapshots.clear_shared()
     session_container.taxonomy.load_packaged()
     return session_container
 

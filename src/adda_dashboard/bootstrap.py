@@ -6,15 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db import migrate
 from adda_dashboard.db.engine import Database, build_engine
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.reports import ReportService
+from adda_dashboard.services.snapshots import SnapshotCache
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
 from adda_dashboard.services.users import UserService
+from adda_dashboard.services.versions import DatasetVersions
 from adda_dashboard.settings import Settings
 
 
@@ -28,9 +31,14 @@ class Container:
     tickets: TicketService
     users: UserService
     auth: AuthService
+    redis: RedisLink | None
+    versions: DatasetVersions
+    snapshots: SnapshotCache
 
     def close(self) -> None:
         self.db.dispose()
+        if self.redis is not None:
+            self.redis.close()
 
 
 def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Container:
@@ -61,6 +69,12 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         access_ttl=timedelta(hours=settings.token_ttl_hours),
         refresh_ttl=timedelta(days=settings.refresh_ttl_days),
     )
+    redis = RedisLink(settings.redis_url) if settings.redis_url else None
+    versions = DatasetVersions(db, redis, key=f"{settings.cache_prefix}:dataset_version")
+    db.after_commit.append(versions.publish_committed)
+    snapshots = SnapshotCache(
+        versions, redis, key_prefix=settings.cache_prefix, ttl_s=settings.cache_ttl_seconds
+    )
     return Container(
         settings=settings,
         db=db,
@@ -70,4 +84,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         tickets=TicketService(db, taxonomy),
         users=UserService(db, taxonomy),
         auth=AuthService(db, signer, taxonomy, legacy_email_login=settings.legacy_email_login),
+        redis=redis,
+        versions=versions,
+        snapshots=snapshots,
     )

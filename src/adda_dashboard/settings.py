@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_seconds: int = Field(default=900, ge=1, le=86400)
     redis_url: str | None = None
+    # Caches: answers are validated by dataset version on every request; the TTL is an upper bound.
+    cache_prefix: str = "adda"
+    cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
 
     # Demo data on an empty database (development only).
     seed_demo_entries: int = Field(default=0, ge=0, le=1_000_000)

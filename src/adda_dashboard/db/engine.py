@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,8 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        # Called with ``session.info`` after each successful commit (e.g. to publish versions).
+        self.after_commit: list[Callable[[dict[str, Any]], None]] = []
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -102,6 +104,8 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            for hook in self.after_commit:
+                hook(session.info)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -39,8 +39,13 @@ def require_object(body: Any) -> Mapping[str, Any]:
 
 
 def bump_dataset_version(session: Session) -> int:
-    """Every write bumps this in its own transaction, so caches keyed by it are never stale."""
-    return counters.increment(session, counters.DATASET_VERSION)
+    """Every write bumps this in its own transaction, so caches keyed by it are never stale.
+
+    The new value is left in ``session.info`` for the after-commit hooks that publish it.
+    """
+    version = counters.increment(session, counters.DATASET_VERSION)
+    session.info["dataset_version"] = version
+    return version
 
 
 class EntryService:

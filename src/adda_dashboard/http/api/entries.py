@@ -15,6 +15,7 @@ from adda_dashboard.http.deps import (
     ReadingActor,
 )
 from adda_dashboard.http.responses import OrjsonResponse
+from adda_dashboard.http.snapshots import cached_snapshot
 
 router = APIRouter(prefix="/api", tags=["entries"])
 
@@ -32,7 +33,7 @@ def get_data(request: Request, actor: ReadingActor, container: ContainerDep) -> 
     params = {k: v for k, v in request.query_params.items() if k != "_"}
     if params:
         return OrjsonResponse(container.reports.page(params))
-    return OrjsonResponse(container.entries.legacy_list())
+    return cached_snapshot(request, container, "data", container.entries.legacy_list)
 
 
 @router.post("/add")

@@ -1,0 +1,166 @@
+"""Read answers cached as ready bytes, by dataset version, in process and in Redis.
+
+A snapshot is one serialised answer (e.g. the whole ``/api/data`` list) for one dataset version,
+kept as JSON bytes and pre-compressed gzip bytes with strong ETags. A request validates its
+snapshot against the current version, so no cached answer outlives a write; the TTL is only an
+upper bound. Concurrent misses of one name in a process compute once (single flight); other
+processes find the bytes in Redis.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+
+from adda_dashboard.adapters.redis_link import RedisLink
+from adda_dashboard.services.versions import DatasetVersions
+
+GZIP_LEVEL = 6
+_HEADER = struct.Struct("!QQ")  # body length, gzip length
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    name: str
+    version: int
+    body: bytes
+    gzip_body: bytes
+    made_at: float
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.name}-v{self.version}"'
+
+    @property
+    def gzip_etag(self) -> str:
+        return f'"{self.name}-v{self.version}-gz"'
+
+    def pack(self) -> bytes:
+        return _HEADER.pack(len(self.body), len(self.gzip_body)) + self.body + self.gzip_body
+
+    @classmethod
+    def unpack(cls, name: str, version: int, raw: bytes) -> Snapshot:
+        body_len, gz_len = _HEADER.unpack_from(raw)
+        start = _HEADER.size
+        body = raw[start : start + body_len]
+        gz = raw[start + body_len : start + body_len + gz_len]
+        return cls(name, version, body, gz, time.time())
+
+
+@dataclass
+class CacheStats:
+    local_hits: int = 0
+    shared_hits: int = 0
+    misses: int = 0
+
+
+class SnapshotCache:
+    def __init__(
+        self,
+        versions: DatasetVersions,
+        redis: RedisLink | None,
+        *,
+        key_prefix: str,
+        ttl_s: float = 300.0,
+    ) -> None:
+        self._versions = versions
+        self._redis = redis
+        self._prefix = key_prefix
+        self._ttl_s = ttl_s
+        self._local: dict[str, Snapshot] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self.stats = CacheStats()
+        self.on_event: Callable[[str, str], None] | None = None  # (name, "hit"|"shared"|"miss")
+
+    def current_version(self) -> int:
+        return self._versions.current()
+
+    def get(self, name: str, produce: Callable[[], Any], version: int | None = None) -> Snapshot:
+        """The snapshot of ``name`` at the current dataset version, computing it at most once."""
+        if version is None:
+            version = self._versions.current()
+        snapshot = self._fresh_local(name, version)
+        if snapshot is not None:
+            self._count(name, "hit")
+            return snapshot
+        with self._lock_for(name):
+            snapshot = self._fresh_local(name, version)
+            if snapshot is not None:
+                self._count(name, "hit")
+                return snapshot
+            snapshot = self._from_redis(name, version)
+            if snapshot is not None:
+                self._count(name, "shared")
+            else:
+                self._count(name, "miss")
+                body = orjson.dumps(produce())
+                snapshot = Snapshot(
+                    name, version, body, gzip.compress(body, GZIP_LEVEL, mtime=0), time.time()
+                )
+                self._to_redis(snapshot)
+            self._local[name] = snapshot
+            return snapshot
+
+    def clear_local(self) -> None:
+        self._local.clear()
+
+    def clear_shared(self) -> int:
+        if self._redis is None:
+            return 0
+        pattern = f"{self._prefix}:snap:*"
+
+        def delete_all(r: Any) -> int:
+            keys = list(r.scan_iter(match=pattern, count=500))
+            return int(r.delete(*keys)) if keys else 0
+
+        return int(self._redis.call(delete_all, 0))
+
+    def _fresh_local(self, name: str, version: int) -> Snapshot | None:
+        snapshot = self._local.get(name)
+        if snapshot is None or snapshot.version != version:
+            return None
+        if time.time() - snapshot.made_at > self._ttl_s:
+            return None
+        return snapshot
+
+    def _lock_for(self, name: str) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(name)
+            if lock is None:
+                lock = self._locks[name] = threading.Lock()
+            return lock
+
+    def _key(self, name: str, version: int) -> str:
+        return f"{self._prefix}:snap:{name}:{version}"
+
+    def _from_redis(self, name: str, version: int) -> Snapshot | None:
+        if self._redis is None:
+            return None
+        raw = self._redis.call(lambda r: r.get(self._key(name, version)), None)
+        return Snapshot.unpack(name, version, raw) if raw else None
+
+    def _to_redis(self, snapshot: Snapshot) -> None:
+        if self._redis is None:
+            return
+        key = self._key(snapshot.name, snapshot.version)
+        packed = snapshot.pack()
+        ttl = int(self._ttl_s)
+        self._redis.call(lambda r: r.set(key, packed, ex=ttl), None)
+
+    def _count(self, name: str, event: str) -> None:
+        if event == "hit":
+            self.stats.local_hits += 1
+        elif event == "shared":
+            self.stats.shared_hits += 1
+        else:
+            self.stats.misses += 1
+        if self.on_event is not None:
+            self.on_event(name, event)

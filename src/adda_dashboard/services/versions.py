@@ -1,0 +1,73 @@
+"""The dataset version: which state of the entries a cached answer belongs to.
+
+The database counter (bumped in every writing transaction) is the truth. With Redis configured,
+each commit publishes it there (set-if-greater), and requests read it from Redis, so a cached
+answer is validated without touching the database; with Redis absent or down, requests read the
+counter from the database. Either way every worker and every server sees a write on its very
+next request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from adda_dashboard.adapters.redis_link import RedisLink
+from adda_dashboard.db.engine import Database
+from adda_dashboard.db.repositories import counters
+
+# Raises the stored value only; the expiry bounds how long a value published before a network
+# partition can outlive writes whose publication failed during it.
+_SET_IF_GREATER = """
+local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local new = tonumber(ARGV[1])
+if new > current then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return new
+end
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return current
+"""
+PUBLISHED_TTL_S = 30
+
+
+class DatasetVersions:
+    def __init__(self, db: Database, redis: RedisLink | None, key: str) -> None:
+        self._db = db
+        self._redis = redis
+        self._key = key
+        self._script = redis.client.register_script(_SET_IF_GREATER) if redis else None
+        if redis is not None:
+            redis.on_recovery(self.resync)
+
+    def from_database(self) -> int:
+        with self._db.read() as session:
+            return counters.current(session, counters.DATASET_VERSION)
+
+    def current(self) -> int:
+        if self._redis is None:
+            return self.from_database()
+        raw = self._redis.call(lambda r: r.get(self._key), b"")
+        if raw:
+            return int(raw)
+        # Absent (Redis restarted or the value expired) or Redis down: the database decides.
+        version = self.from_database()
+        if raw is None:
+            self.publish(version)
+        return version
+
+    def publish(self, version: int) -> None:
+        if self._redis is not None and self._script is not None:
+            script = self._script
+            self._redis.call(
+                lambda r: script(keys=[self._key], args=[version, PUBLISHED_TTL_S], client=r), None
+            )
+
+    def publish_committed(self, info: dict[str, Any]) -> None:
+        """After-commit hook: publish the version a transaction wrote, if it wrote one."""
+        version = info.get("dataset_version")
+        if version is not None:
+            self.publish(int(version))
+
+    def resync(self) -> None:
+        """After Redis comes back, writes made meanwhile were not published: publish now."""
+        self.publish(self.from_database())
