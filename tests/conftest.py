@@ -55,6 +55,8 @@ def container(session_container: Container, database_url: str) -> Container:
     session_container.snapshots.clear_local()
     session_container.snapshots.clear_shared()
     session_container.taxonomy.load_packaged()
+    # Failed sign-ins are state too: one test's wrong passwords must not lock out the next.
+    session_container.login_throttle.reset()
     return session_container
 
 

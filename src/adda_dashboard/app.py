@@ -11,8 +11,9 @@ from starlette.middleware.cors import CORSMiddleware
 from adda_dashboard import __version__
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
-from adda_dashboard.http.api import auth, entries, meta, reports, tickets
-from adda_dashboard.http.middleware import RequestIdMiddleware
+from adda_dashboard.http.api import auth, entries, meta, ops, reports, tickets
+from adda_dashboard.http.fast_reads import FastReads
+from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
 from adda_dashboard.logging_setup import configure_logging
 from adda_dashboard.settings import Settings
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     if container is not None:
         app.state.container = container
     errors.install(app)
+    app.add_middleware(FastReads)  # innermost: CORS and request ids wrap its answers too
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -56,6 +58,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         max_age=3600,
     )
     app.add_middleware(RequestIdMiddleware)
-    for router in (meta.router, entries.router, reports.router, tickets.router, auth.router):
+    app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, fast path included
+    for router in (
+        meta.router, ops.router, entries.router, reports.router, tickets.router, auth.router
+    ):
         app.include_router(router)
     return app

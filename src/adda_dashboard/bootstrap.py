@@ -6,16 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
+from adda_dashboard.adapters.rate_limits import LoginThrottle
+from adda_dashboard.adapters.metrics import instruments
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db import migrate
 from adda_dashboard.db.engine import Database, build_engine
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.entries import EntryService
+from adda_dashboard.services.google_login import GoogleLoginService
+from adda_dashboard.services.operations import OperationsService
 from adda_dashboard.services.reports import ReportService
+from adda_dashboard.services.request_gate import RequestGate
 from adda_dashboard.services.snapshots import SnapshotCache
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
+from adda_dashboard.services.transfer import TransferService
 from adda_dashboard.services.users import UserService
 from adda_dashboard.services.versions import DatasetVersions
 from adda_dashboard.settings import Settings
@@ -31,12 +38,18 @@ class Container:
     tickets: TicketService
     users: UserService
     auth: AuthService
+    login_throttle: LoginThrottle
+    google_login: GoogleLoginService
+    transfer: TransferService
     redis: RedisLink | None
     versions: DatasetVersions
     snapshots: SnapshotCache
+    gate: RequestGate
+    operations: OperationsService
 
     def close(self) -> None:
         self.db.dispose()
+        self.google_login.close()
         if self.redis is not None:
             self.redis.close()
 
@@ -75,16 +88,33 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     snapshots = SnapshotCache(
         versions, redis, key_prefix=settings.cache_prefix, ttl_s=settings.cache_ttl_seconds
     )
+    entries = EntryService(db, taxonomy)
+    # Failed sign-ins are counted in Redis when configured, so every instance shares the limits.
+    login_throttle = LoginThrottle.from_settings(settings, redis)
+    auth = AuthService(
+        db, signer, taxonomy,
+        throttle=login_throttle, legacy_email_login=settings.legacy_email_login,
+    )
+    # Built from settings only: the certificates are fetched at the first Google sign-in.
+    verifier = GoogleIdTokenVerifier(settings.google_client_id, settings.google_certs_url)
+    snapshots.on_event = lambda name, event: instruments().cache_events.labels(name, event).inc()
+    gate = RequestGate(db, signer, versions, redis, key_prefix=settings.cache_prefix)
+    db.after_commit.append(gate.forget_users_changed)
     return Container(
         settings=settings,
         db=db,
         taxonomy=taxonomy,
-        entries=EntryService(db, taxonomy),
+        entries=entries,
         reports=ReportService(db),
         tickets=TicketService(db, taxonomy),
         users=UserService(db, taxonomy),
-        auth=AuthService(db, signer, taxonomy, legacy_email_login=settings.legacy_email_login),
+        auth=auth,
+        login_throttle=login_throttle,
+        google_login=GoogleLoginService(db, verifier, auth, taxonomy),
+        transfer=TransferService(db, taxonomy, entries),
         redis=redis,
         versions=versions,
         snapshots=snapshots,
+        gate=gate,
+        operations=OperationsService(settings, db, redis, snapshots, gate),
     )

@@ -8,6 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.errors import AppError
@@ -98,6 +100,62 @@ def seed_demo(
         written = demo.seed_entries(entries, seed=seed)
         console.print(f"Added {written} demo entries.")
     container.close()
+
+
+@app.command("export")
+def export_file(
+    path: Annotated[Path, typer.Argument(help="The file to write: a .csv or .xlsx name")],
+) -> None:
+    """Write every entry to a CSV or XLSX file with the sheet's column headers."""
+    container = open_container()
+    try:
+        count = container.transfer.export_entries(path)
+    except AppError as exc:
+        raise fail(exc) from None
+    finally:
+        container.close()
+    console.print(f"Exported {count} entries to {escape(str(path))}.")
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="A .csv or .xlsx file to import"
+        ),
+    ],
+) -> None:
+    """Import entries from a CSV or XLSX file: every row is checked, then all are written or none.
+
+    Rows are matched by "Sr no.": a known number updates that entry, an empty one adds a new
+    entry, so importing the same file twice changes nothing the second time.
+    """
+    container = open_container()
+    try:
+        result = container.transfer.import_entries(path)
+    except AppError as exc:
+        raise fail(exc) from None
+    finally:
+        container.close()
+    if result.errors:
+        for error in result.errors:
+            where = f"line {error.line}: {error.field}" if error.field else f"line {error.line}"
+            err.print(escape(f"{where}: {error.message}"), soft_wrap=True)
+        err.print(
+            f"[red]error:[/red] {len(result.errors)} bad row(s) in {escape(path.name)}; "
+            "nothing was imported."
+        )
+        raise typer.Exit(1)
+    table = Table(title=f"Imported {escape(path.name)}", show_header=False)
+    for label, value in (
+        ("inserted", result.inserted),
+        ("updated", result.updated),
+        ("unchanged", result.unchanged),
+        ("blank rows skipped", result.skipped_blank),
+    ):
+        table.add_row(label, str(value))
+    console.print(table)
 
 
 @user_app.command("create")

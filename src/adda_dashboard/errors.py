@@ -71,3 +71,13 @@ class TooManyRequests(AppError):
 class Unavailable(AppError):
     status_code = 503
     code = "unavailable"
+
+
+class UnsupportedMediaType(AppError):
+    status_code = 415
+    code = "unsupported_media_type"
+
+
+class InsufficientStorage(AppError):
+    status_code = 507
+    code = "insufficient_storage"

@@ -29,6 +29,12 @@ class Environment(StrEnum):
     test = "test"
 
 
+class StorageBackend(StrEnum):
+    local = "local"
+    s3 = "s3"
+    gdrive = "gdrive"
+
+
 class Settings(BaseSettings):
     """The effective configuration; built once in the composition root, never at import time."""
 
@@ -73,6 +79,44 @@ class Settings(BaseSettings):
 
     # Demo data on an empty database (development only).
     seed_demo_entries: int = Field(default=0, ge=0, le=1_000_000)
+
+    # Videos: storage backend, upload limits, housekeeping (README "Videos").
+    storage_backend: StorageBackend = StorageBackend.local
+    video_dir: Path | None = None  # local backend and staging; default <var_dir>/videos
+    video_max_upload_mb: int = Field(default=2048, ge=1, le=1024 * 1024)
+    video_min_free_disk_mb: int = Field(default=1024, ge=0)
+    video_retention_days: int = Field(default=30, ge=0)  # 0 keeps videos forever
+    video_log_file: Path | None = None  # default <log_dir>/video_uploads.log
+    video_log_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    video_log_backups: int = Field(default=5, ge=0, le=100)
+    public_base_url: str = "http://127.0.0.1:5000"
+    s3_bucket: str = ""
+    s3_prefix: str = "videos/"
+    s3_endpoint_url: str | None = None
+    s3_region: str = "us-east-1"
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+    gdrive_folder_id: str = ""
+    gdrive_credentials_file: Path | None = None
+    gdrive_api_endpoint: str | None = None
+    gdrive_share_publicly: bool = True
+    gdrive_chunk_mb: int = Field(default=8, ge=1, le=1024)
+    # Downloads (yt-dlp) and the job queue (Huey: SQLite file, or Redis when redis_url is set).
+    download_allow_private: bool = False
+    download_queue_limit: int = Field(default=50, ge=1, le=100_000)
+    download_user_limit: int = Field(default=5, ge=1, le=10_000)
+    download_max_attempts: int = Field(default=3, ge=1, le=20)
+    download_retry_wait_seconds: float = Field(default=2.0, ge=0, le=600)
+    download_socket_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    download_sync_timeout_seconds: float = Field(default=300.0, gt=0, le=3600)
+    download_retry_after_seconds: int = Field(default=30, ge=1, le=3600)
+    download_records_keep_days: int = Field(default=7, ge=1, le=3650)
+    job_heartbeat_seconds: float = Field(default=5.0, gt=0, le=600)
+    job_stale_after_seconds: float = Field(default=60.0, gt=0, le=86400)
+    queue_path: Path | None = None  # default <var_dir>/queue.db
+    worker_threads: int = Field(default=2, ge=1, le=64)
+    worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
+    serve_with_worker: bool = True  # `serve` also runs a queue consumer in-process
 
     @property
     def is_production(self) -> bool:

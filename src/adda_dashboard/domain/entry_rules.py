@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,17 +35,33 @@ SUB_CATEGORIES = {
 }
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 _VIDEO_ID = re.compile(r"^[A-Za-z0-9_-]*$")
+# Unicode category Cc: C0 controls, DEL and C1 controls.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_EXCEPT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Characters RFC 3986 never allows unencoded in a URL.
+_NOT_IN_URL = re.compile(r'[\s<>"{}|\\^`]')
+# What a username may hold besides letters, marks and digits of any script: the punctuation an
+# email's local part may hold, so every address's local part is a valid username.
+_USERNAME_PUNCTUATION = frozenset(".!#$%&'*+/=?^_`{|}~-")
 
 
 def clean_text(field: str, value: Any, *, multiline: bool = False, max_length: int) -> str:
-    """A string value checked for type, control characters and length; single-line text trimmed."""
+    """A string value checked for type, control characters and length.
+
+    Single-line text is trimmed of surrounding whitespace (a pasted trailing newline included);
+    any other control character, and any tab or line break inside single-line text, is refused.
+    Multi-line text keeps tabs and line breaks and is never trimmed.
+    """
     if not isinstance(value, str):
         raise Invalid(f"'{field}' must be a string, not {json_type(value)}", field=field)
+    found = _CONTROL_EXCEPT_BREAKS.search(value)
     if not multiline:
         value = value.strip()
-    for ch in value:
-        if unicodedata.category(ch) == "Cc" and not (multiline and ch in "\n\r\t"):
-            raise Invalid(f"'{field}' contains a control character (U+{ord(ch):04X})", field=field)
+        found = found or _CONTROL.search(value)
+    if found:
+        raise Invalid(
+            f"'{field}' contains a control character (U+{ord(found.group()):04X})", field=field
+        )
     if len(value) > max_length:
         raise Invalid(
             f"'{field}' is too long: {len(value)} characters, at most {max_length}", field=field
@@ -60,14 +76,19 @@ def json_type(value: Any) -> str:
         bool: "a boolean",
         int: "a number",
         float: "a number",
+        str: "a string",
         list: "an array",
         dict: "an object",
     }.get(type(value), type(value).__name__)
 
 
+def is_email_syntax(value: str) -> bool:
+    return bool(_EMAIL.fullmatch(value)) and ".." not in value
+
+
 def check_email(value: str, allowed_domains: tuple[str, ...], field: str = c.EMAIL) -> str:
     """A syntactically plain address of an allowed domain, stored lower-cased."""
-    if not _EMAIL.match(value) or ".." in value:
+    if not is_email_syntax(value):
         raise Invalid(f"'{field}' is not a valid email address", field=field)
     domain = value.rsplit("@", 1)[1].lower()
     if domain not in allowed_domains:
@@ -75,10 +96,39 @@ def check_email(value: str, allowed_domains: tuple[str, ...], field: str = c.EMA
     return value.lower()
 
 
+def check_username(value: str, field: str = "username") -> str:
+    """Letters, marks and digits of any script plus an email local part's punctuation."""
+    for ch in value:
+        if ch not in _USERNAME_PUNCTUATION and unicodedata.category(ch)[0] not in "LMN":
+            allowed = "".join(sorted(_USERNAME_PUNCTUATION))
+            raise Invalid(
+                f"'{field}' may hold only letters, digits and {allowed} (found {ch!r})",
+                field=field,
+            )
+    return value
+
+
+def check_sign_in_name(value: str, field: str) -> str:
+    """A sign-in identifier: an email address when it holds '@', else a username."""
+    if "@" in value:
+        if not is_email_syntax(value):
+            raise Invalid(f"'{field}' is not a valid email address", field=field)
+        return value
+    return check_username(value, field)
+
+
 def check_url(field: str, value: str) -> None:
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or " " in value:
+    if parts.scheme not in ("http", "https") or not parts.netloc or _NOT_IN_URL.search(value):
         raise Invalid(f"'{field}' must be an http(s) URL", field=field)
+
+
+def check_known_keys(body: Mapping[str, Any], allowed: Iterable[str]) -> None:
+    """Refuse a key this endpoint does not read, rather than silently dropping it."""
+    known = frozenset(allowed)
+    for key in body:
+        if key not in known:
+            raise Invalid(f"unknown field '{key}' (allowed: {', '.join(sorted(known))})", field=key)
 
 
 def parse_fields(body: Mapping[str, Any], *, allowed: tuple[str, ...]) -> dict[str, str]:
@@ -135,7 +185,7 @@ def validate_entry(values: dict[str, str], taxonomy: Taxonomy) -> dict[str, str]
         check_url(c.FINAL_EDITED_LINK, record[c.FINAL_EDITED_LINK])
     if record[c.EMAIL]:
         record[c.EMAIL] = check_email(record[c.EMAIL], taxonomy.allowed_email_domains)
-    if not _VIDEO_ID.match(record[c.VIDEO_ID]):
+    if not _VIDEO_ID.fullmatch(record[c.VIDEO_ID]):
         raise Invalid(
             f"'{c.VIDEO_ID}' may hold only letters, digits, '-' and '_'", field=c.VIDEO_ID
         )

@@ -42,12 +42,26 @@ def error_response(
 
 
 def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
+    """FastAPI's own checks (path, query, header parameters) as one plain sentence and field."""
     first = exc.errors()[0] if exc.errors() else {}
     loc = [str(part) for part in first.get("loc", ()) if part not in ("path", "query", "body")]
     field = loc[-1] if loc else None
+    kind = first.get("type", "")
+    limits = first.get("ctx") or {}
     reason = first.get("msg", "is invalid")
-    if first.get("type", "").startswith("int"):
+    if kind.startswith("int"):
         reason = "must be a whole number"
+    elif kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        bound = next(iter(limits.values()), None)
+        words = {
+            "greater_than_equal": "at least",
+            "greater_than": "more than",
+            "less_than_equal": "at most",
+            "less_than": "less than",
+        }[kind]
+        reason = f"must be {words} {bound}"
+    elif kind == "missing":
+        reason = "is required"
     return (f"'{field}' {reason}" if field else reason), field
 
 
@@ -55,7 +69,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> OrjsonResponse:
         return error_response(
-            request, exc.status_code, exc.message, field=exc.field, extra=exc.extra,
+            request,
+            exc.status_code,
+            exc.message,
+            field=exc.field,
+            extra=exc.extra,
             headers=exc.headers,
         )
 

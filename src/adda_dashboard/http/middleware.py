@@ -1,12 +1,16 @@
-"""ASGI middleware: a request id on every response and log line."""
+"""ASGI middleware: a request id on every response and log line; request metrics."""
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from adda_dashboard.adapters.metrics import instruments
+from adda_dashboard.http.fast_reads import FAST_PATHS
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -41,3 +45,37 @@ class RequestIdMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+
+
+class MetricsMiddleware:
+    """Counts every answered request and its latency, labelled by route template."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def send_counting(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_counting)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or _fast_or_unmatched(scope.get("path", ""))
+            meter = instruments()
+            method = scope.get("method", "GET")
+            meter.requests.labels(method, template, str(status)).inc()
+            meter.latency.labels(method, template).observe(time.perf_counter() - started)
+
+
+def _fast_or_unmatched(path: str) -> str:
+    return path if path in FAST_PATHS else "unmatched"

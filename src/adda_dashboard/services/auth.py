@@ -8,6 +8,7 @@ from typing import Any
 import jwt
 
 from adda_dashboard.adapters.passwords import hash_password, needs_rehash, verify_password
+from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.tokens import TokenSigner
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
@@ -15,7 +16,7 @@ from adda_dashboard.db.models import User
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.entry_rules import check_email, clean_text
 from adda_dashboard.domain.roles import Actor, Role
-from adda_dashboard.errors import Conflict, Forbidden, Invalid, Unauthorized
+from adda_dashboard.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.users import check_password
 
@@ -29,9 +30,11 @@ class AuthService:
         signer: TokenSigner,
         taxonomy: TaxonomyService,
         *,
+        throttle: LoginThrottle,
         legacy_email_login: bool = False,
     ) -> None:
         self._db = db
+        self._throttle = throttle
         self._signer = signer
         self._taxonomy = taxonomy
         self.legacy_email_login = legacy_email_login
@@ -65,8 +68,14 @@ class AuthService:
 
     # Sign-in -----------------------------------------------------------------------------------
 
-    def login(self, body: Any) -> dict[str, Any]:
-        """``{email or username, password}``; email alone only with the legacy setting on."""
+    def login(self, body: Any, client_ip: str | None = None) -> dict[str, Any]:
+        """``{email or username, password}``; email alone only with the legacy setting on.
+
+        Failed passwords are limited per account and per client address (429 with
+        ``Retry-After``). A limited attempt is refused before any hashing: the refusal depends
+        only on counters kept alike for existing and unknown accounts, so it reveals nothing,
+        and a flood of refused guesses costs no argon2 work.
+        """
         if not body or not isinstance(body, Mapping):
             raise Invalid("No data provided", field="body")
         identifier = body.get("email") or body.get("username")
@@ -79,6 +88,21 @@ class AuthService:
             return self._email_only_login(identifier)
         if not isinstance(password, str) or len(password) > 1024:
             raise Invalid("'password' must be a string of at most 1024 characters", field="password")
+        wait = self._throttle.admit(identifier, client_ip)
+        if wait:
+            raise TooManyRequests(
+                f"Too many failed sign-in attempts. Try again in {wait} seconds.",
+                headers={"Retry-After": str(wait)},
+            )
+        response = self._password_login(identifier, password)
+        if response is None:
+            self._throttle.failed(client_ip)
+            raise Unauthorized(BAD_CREDENTIALS, field="password")
+        self._throttle.succeeded(identifier)
+        return response
+
+    def _password_login(self, identifier: str, password: str) -> dict[str, Any] | None:
+        """The session for the right password of an active account, else None."""
         with self._db.write() as session:
             user = (
                 users_repo.get_by_email(session, identifier)
@@ -87,7 +111,7 @@ class AuthService:
             )
             ok = verify_password(user.password_hash if user else None, password)
             if not ok or user is None or not user.is_active:
-                raise Unauthorized(BAD_CREDENTIALS, field="password")
+                return None
             if user.password_hash and needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             user.last_login_at = utcnow()

@@ -192,22 +192,31 @@ class EntryService:
         return {col: (before[col], after[col]) for col in after if after[col] != before[col]}
 
     def delete(self, actor: Actor, entry_id: int, *, if_match: int | None = None) -> None:
-        """Soft delete: the row leaves every list and an admin can restore it."""
-        with self._db.write() as session:
-            current = entries_repo.get_by_id(session, entry_id)
-            if current is None:
-                raise NotFound(f"Entry {entry_id} not found", field="id")
-            self._check_version(current, if_match, header=True)
-            if not actor.can_delete_entry_of(current.email):
-                raise Forbidden("You may only delete your own entries")
-            row = entries_repo.set_deleted_if_version(session, entry_id, utcnow(), current.version)
-            if row is None:
-                raise Conflict("The entry changed while it was being deleted; try again")
-            audit.append(
-                session, entity=ENTITY, entity_id=entry_id, action="delete", actor=actor,
-                changes={},
-            )
-            bump_dataset_version(session)
+        """Soft delete: the row leaves every list and an admin can restore it.
+
+        A write that commits between our read and our delete (PostgreSQL reads without locking)
+        makes us read again, so a delete without ``If-Match`` is not refused for it.
+        """
+        for _ in range(LEGACY_UPDATE_ATTEMPTS):
+            with self._db.write() as session:
+                current = entries_repo.get_by_id(session, entry_id)
+                if current is None:
+                    raise NotFound(f"Entry {entry_id} not found", field="id")
+                self._check_version(current, if_match, header=True)
+                if not actor.can_delete_entry_of(current.email):
+                    raise Forbidden("You may only delete your own entries")
+                row = entries_repo.set_deleted_if_version(
+                    session, entry_id, utcnow(), current.version
+                )
+                if row is None:  # changed or deleted between our read and our write
+                    continue
+                audit.append(
+                    session, entity=ENTITY, entity_id=entry_id, action="delete", actor=actor,
+                    changes={},
+                )
+                bump_dataset_version(session)
+                return
+        raise Conflict("The entry is being changed by others; try again", field="id")
 
     def restore(self, actor: Actor, entry_id: int) -> dict[str, Any]:
         if not actor.at_least(Role.admin):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -15,7 +17,8 @@ from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import Entry
 from adda_dashboard.db.repositories import entries as entries_repo
 from adda_dashboard.domain import leaderboard
-from adda_dashboard.domain.entry_rules import clean_text
+from adda_dashboard.domain.columns import CONTENT_TYPES, EditStatus
+from adda_dashboard.domain.entry_rules import SUB_CATEGORIES, clean_text, is_email_syntax
 from adda_dashboard.domain.records import legacy_record
 from adda_dashboard.errors import Invalid
 
@@ -23,6 +26,18 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 50
 QUERY_PARAMS = frozenset({*entries_repo.FILTERABLE, "q", "sort", "limit", "cursor"})
 DATETIME_SORTS = frozenset({"created_at", "updated_at"})
+FILTER_CHOICES: dict[str, tuple[str, ...]] = {
+    "content_type": CONTENT_TYPES,
+    "sub_category": tuple(dict.fromkeys(v for group in SUB_CATEGORIES.values() for v in group)),
+    "status": tuple(EditStatus),
+}
+# Vertical, exam and subject names (taxonomy.json) use letters, digits and these.
+LABEL_PUNCTUATION = " &()+-./_"
+INT_SORTS = frozenset({"id", "sr_no"})
+MAX_ID = 2**31 - 1
+MAX_BIGINT = 2**63 - 1
+MAX_CURSOR_TEXT = 2048
+_DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 class ReportService:
@@ -30,7 +45,7 @@ class ReportService:
         self._db = db
 
     def filters(self) -> dict[str, Any]:
-        """Distinct values of the Final entries, as the original serves them (its key typo fixed)."""
+        """Distinct values of Final entries, as the original serves them (its key typo fixed)."""
 
         def distinct_values(column: Any) -> list[str]:
             stmt = (
@@ -79,34 +94,57 @@ def _attr(sort: str) -> str:
 
 
 def parse_query(params: Mapping[str, str]) -> entries_repo.EntryQuery:
+    """The page a query string asks for; any parameter out of its domain is a 400 naming it.
+
+    Filters are checked against what a stored value can look like, so a stray quote or tag is
+    refused instead of silently matching nothing; ``q`` is free text (searched with bound
+    parameters, its wildcards escaped).
+    """
     for name in params:
         if name not in QUERY_PARAMS:
             allowed = ", ".join(sorted(QUERY_PARAMS))
             raise Invalid(f"unknown query parameter '{name}' (allowed: {allowed})", field=name)
     filters = {
-        name: clean_text(name, params[name], max_length=254)
+        name: check_filter(name, clean_text(name, params[name], max_length=254))
         for name in entries_repo.FILTERABLE
         if name in params
     }
-    if "contributor" in filters:
-        filters["contributor"] = filters["contributor"].lower()
     search = clean_text("q", params["q"], max_length=200) if params.get("q") else None
     sort = params.get("sort", "id")
     descending = sort.startswith("-")
-    sort = sort.lstrip("-")
+    sort = sort.removeprefix("-")
     if sort not in entries_repo.SORTABLE:
         allowed = ", ".join(sorted(entries_repo.SORTABLE))
         raise Invalid(f"'sort' must be one of {allowed} (prefix '-' to reverse)", field="sort")
     limit = DEFAULT_PAGE
     if "limit" in params:
-        try:
-            limit = int(params["limit"])
-        except ValueError:
-            raise Invalid("'limit' must be a whole number", field="limit") from None
+        if not _DIGITS.fullmatch(params["limit"]):
+            raise Invalid("'limit' must be a whole number", field="limit")
+        limit = int(params["limit"])
         if not 1 <= limit <= MAX_PAGE:
             raise Invalid(f"'limit' must be between 1 and {MAX_PAGE}", field="limit")
     after = decode_cursor(params["cursor"], sort, descending) if params.get("cursor") else None
     return entries_repo.EntryQuery(filters, search, sort, descending, limit, after)
+
+
+def check_filter(name: str, value: str) -> str:
+    """A filter value as it could be stored: an enumeration member, an address or a label."""
+    if name in FILTER_CHOICES:
+        if value not in FILTER_CHOICES[name]:
+            raise Invalid(f"'{name}' must be one of: {', '.join(FILTER_CHOICES[name])}", field=name)
+        return value
+    if name == "contributor":
+        if not is_email_syntax(value):
+            raise Invalid("'contributor' must be an email address", field=name)
+        return value.lower()
+    for ch in value:
+        if ch not in LABEL_PUNCTUATION and unicodedata.category(ch)[0] not in "LMN":
+            raise Invalid(
+                f"'{name}' may hold only letters, digits, spaces and {LABEL_PUNCTUATION.strip()}"
+                f" (found {ch!r})",
+                field=name,
+            )
+    return value
 
 
 def encode_cursor(query: entries_repo.EntryQuery, value: Any, last_id: int) -> str:
@@ -117,16 +155,31 @@ def encode_cursor(query: entries_repo.EntryQuery, value: Any, last_id: int) -> s
 
 
 def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any, int]:
+    """The (sort value, id) a cursor holds, each checked: a cursor is client input like any."""
+    not_ours = Invalid("'cursor' is not a cursor this server issued", field="cursor")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        c_sort, c_desc, value, last_id = orjson.loads(raw)
+        decoded = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
-        raise Invalid("'cursor' is not a cursor this server issued", field="cursor") from None
-    if c_sort != sort or c_desc != descending or not isinstance(last_id, int):
+        raise not_ours from None
+    if not isinstance(decoded, list) or len(decoded) != 4:
+        raise not_ours
+    c_sort, c_desc, value, last_id = decoded
+    if c_sort != sort or c_desc is not descending:
         raise Invalid("'cursor' belongs to another sort order", field="cursor")
-    if sort in DATETIME_SORTS:
+    if not _is_int(last_id, MAX_ID):
+        raise not_ours
+    if sort in INT_SORTS:
+        if not _is_int(value, MAX_BIGINT):
+            raise not_ours
+    elif sort in DATETIME_SORTS:
         try:
             value = datetime.fromisoformat(value)
         except (TypeError, ValueError):
-            raise Invalid("'cursor' is not a cursor this server issued", field="cursor") from None
+            raise not_ours from None
+    elif not isinstance(value, str) or len(value) > MAX_CURSOR_TEXT:
+        raise not_ours
     return value, last_id
+
+
+def _is_int(value: Any, maximum: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -maximum <= value <= maximum

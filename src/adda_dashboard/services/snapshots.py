@@ -109,6 +109,13 @@ class SnapshotCache:
             self._local[name] = snapshot
             return snapshot
 
+    def peek(self, name: str, version: int) -> Snapshot | None:
+        """The snapshot if this process already holds it for ``version``: no I/O, no waiting."""
+        snapshot = self._fresh_local(name, version)
+        if snapshot is not None:
+            self._count(name, "hit")
+        return snapshot
+
     def clear_local(self) -> None:
         self._local.clear()
 

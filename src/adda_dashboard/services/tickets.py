@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import Ticket
 from adda_dashboard.db.repositories import tickets as tickets_repo
 from adda_dashboard.domain import columns as c
-from adda_dashboard.domain.entry_rules import clean_text
+from adda_dashboard.domain.entry_rules import check_known_keys, clean_text
 from adda_dashboard.domain.roles import Actor
 from adda_dashboard.errors import Conflict, Invalid
 from adda_dashboard.services.taxonomy import TaxonomyService
 
 MAX_ISSUE_TEXT = 5000
+MAX_TICKET_VALUE = 200
+MAX_TICKET_ID = 100
+ISSUE_TEXT = "Issue Text"
+# The frontend sends ``TKT-<epoch ms>-<n>``; an id is never free text.
+_TICKET_ID = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_TICKET_ID}}}")
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 class TicketService:
@@ -24,20 +35,20 @@ class TicketService:
     def raise_ticket(self, actor: Actor | None, body: Any) -> dict[str, Any]:
         if not body:
             raise Invalid("No ticket data provided", field="body")
-        if not isinstance(body, dict):
+        if not isinstance(body, Mapping):
             raise Invalid("The body must be a JSON object", field="body")
-        for key in body:
-            if key not in c.TICKET_COLUMNS:
-                raise Invalid(f"unknown field '{key}'", field=key)
-        missing = [col for col in c.TICKET_COLUMNS if not body.get(col)]
+        check_known_keys(body, c.TICKET_COLUMNS)
+        # Absent, null, empty or blank counts as missing; a present value of another type is
+        # reported as such below rather than as missing.
+        missing = [col for col in c.TICKET_COLUMNS if _blank(body.get(col))]
         if missing:
             raise Invalid(f"Missing required fields: {', '.join(missing)}", field=missing[0])
         values = {
             col: clean_text(
                 col,
                 body[col],
-                multiline=col == "Issue Text",
-                max_length=MAX_ISSUE_TEXT if col == "Issue Text" else 200,
+                multiline=col == ISSUE_TEXT,
+                max_length=MAX_ISSUE_TEXT if col == ISSUE_TEXT else MAX_TICKET_VALUE,
             )
             for col in c.TICKET_COLUMNS
         }
@@ -67,18 +78,27 @@ class TicketService:
         }
 
     def _check(self, values: dict[str, str]) -> None:
+        if not _TICKET_ID.fullmatch(values["Ticket ID"]):
+            raise Invalid(
+                f"'Ticket ID' may hold only letters, digits, '.', '-' and '_', "
+                f"at most {MAX_TICKET_ID} characters",
+                field="Ticket ID",
+            )
         taxonomy = self._taxonomy.current
         vertical = taxonomy.vertical(values["Vertical"])
         if vertical is None:
-            raise Invalid(f"'Vertical' must be one of: {', '.join(taxonomy.verticals)}",
-                          field="Vertical")
+            raise Invalid(
+                f"'Vertical' must be one of: {', '.join(taxonomy.verticals)}", field="Vertical"
+            )
         if values["Exam Name"] not in vertical["exams"]:
             raise Invalid(f"'Exam Name' is not an exam of {values['Vertical']}", field="Exam Name")
         if values["Subject"] not in vertical["subjects"]:
             raise Invalid(f"'Subject' is not a subject of {values['Vertical']}", field="Subject")
         if values["Issue Type"] not in c.ISSUE_TYPES:
-            raise Invalid(f"'Issue Type' must be one of: {', '.join(c.ISSUE_TYPES)}",
-                          field="Issue Type")
+            raise Invalid(
+                f"'Issue Type' must be one of: {', '.join(c.ISSUE_TYPES)}", field="Issue Type"
+            )
         if values["Status"] not in c.TICKET_STATUSES:
-            raise Invalid(f"'Status' must be one of: {', '.join(c.TICKET_STATUSES)}",
-                          field="Status")
+            raise Invalid(
+                f"'Status' must be one of: {', '.join(c.TICKET_STATUSES)}", field="Status"
+            )

@@ -13,7 +13,7 @@ from typing import Any
 
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.db.engine import Database
-from adda_dashboard.db.repositories import counters
+from adda_dashboard.db.repositories import gate as gate_repo
 
 # Raises the stored value only; the expiry bounds how long a value published before a network
 # partition can outlive writes whose publication failed during it.
@@ -34,19 +34,18 @@ class DatasetVersions:
     def __init__(self, db: Database, redis: RedisLink | None, key: str) -> None:
         self._db = db
         self._redis = redis
-        self._key = key
+        self.key = key
         self._script = redis.client.register_script(_SET_IF_GREATER) if redis else None
         if redis is not None:
             redis.on_recovery(self.resync)
 
     def from_database(self) -> int:
-        with self._db.read() as session:
-            return counters.current(session, counters.DATASET_VERSION)
+        return gate_repo.dataset_version(self._db.engine)
 
     def current(self) -> int:
         if self._redis is None:
             return self.from_database()
-        raw = self._redis.call(lambda r: r.get(self._key), b"")
+        raw = self._redis.call(lambda r: r.get(self.key), b"")
         if raw:
             return int(raw)
         # Absent (Redis restarted or the value expired) or Redis down: the database decides.
@@ -59,7 +58,7 @@ class DatasetVersions:
         if self._redis is not None and self._script is not None:
             script = self._script
             self._redis.call(
-                lambda r: script(keys=[self._key], args=[version, PUBLISHED_TTL_S], client=r), None
+                lambda r: script(keys=[self.key], args=[version, PUBLISHED_TTL_S], client=r), None
             )
 
     def publish_committed(self, info: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, JsonBody
 from adda_dashboard.http.responses import OrjsonResponse
@@ -13,8 +13,9 @@ router = APIRouter(prefix="/api/auth", tags=["auth"])
 
 
 @router.post("/login")
-def login(container: ContainerDep, body: JsonBody) -> Any:
-    return OrjsonResponse(container.auth.login(body))
+def login(request: Request, container: ContainerDep, body: JsonBody) -> Any:
+    client_ip = request.client.host if request.client else None
+    return OrjsonResponse(container.auth.login(body, client_ip=client_ip))
 
 
 @router.options("/login", include_in_schema=False)
@@ -55,3 +56,13 @@ def me(actor: CurrentActor, container: ContainerDep) -> Any:
 @router.get("/allowed-domains")
 def allowed_domains(container: ContainerDep) -> Any:
     return container.auth.allowed_domains(container.settings.google_client_id)
+
+
+@router.post("/google-login")
+def google_login(container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.google_login.login(body))
+
+
+@router.get("/google-verify")
+def google_verify(actor: CurrentActor, container: ContainerDep) -> Any:
+    return container.google_login.verify(actor)

@@ -1,0 +1,96 @@
+"""Prometheus metrics, aggregated over every worker process of a server.
+
+Under the production server each worker writes its samples to files in
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), so ``/metrics`` answers for
+the whole server whichever worker serves it; in a single process the default registry is used.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import cache
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client import multiprocess as prometheus_multiprocess
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+@dataclass(frozen=True)
+class Instruments:
+    requests: Counter
+    latency: Histogram
+    cache_events: Counter
+    job_outcomes: Counter
+    queue_depth: Gauge
+
+
+@cache
+def instruments() -> Instruments:
+    """Created once per process, on first use (never at import time)."""
+    return Instruments(
+        requests=Counter(
+            "adda_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+        ),
+        latency=Histogram(
+            "adda_http_request_duration_seconds", "Time to answer a request",
+            ["method", "route"], buckets=LATENCY_BUCKETS,
+        ),
+        cache_events=Counter(
+            "adda_cache_events_total", "Snapshot cache lookups", ["name", "event"]
+        ),
+        job_outcomes=Counter("adda_job_outcomes_total", "Background job outcomes", ["outcome"]),
+        queue_depth=Gauge(
+            "adda_queue_depth", "Jobs waiting in the queue", multiprocess_mode="livemax"
+        ),
+    )
+
+
+def multiprocess_enabled() -> bool:
+    return bool(os.environ.get(MULTIPROC_ENV))
+
+
+def registry() -> CollectorRegistry:
+    if multiprocess_enabled():
+        collecting = CollectorRegistry()
+        prometheus_multiprocess.MultiProcessCollector(collecting)
+        return collecting
+    from prometheus_client import REGISTRY
+
+    return REGISTRY
+
+
+def exposition() -> tuple[bytes, str]:
+    return generate_latest(registry()), CONTENT_TYPE_LATEST
+
+
+def sample_totals() -> dict[str, float]:
+    """Sums over every worker: requests by outcome, cache events by kind."""
+    totals = {"requests": 0.0, "successful": 0.0, "failed": 0.0,
+              "cache_hit": 0.0, "cache_shared": 0.0, "cache_miss": 0.0}
+    for family in registry().collect():
+        for sample in family.samples:
+            if sample.name == "adda_http_requests_total":
+                totals["requests"] += sample.value
+                ok = int(sample.labels.get("status", "500")) < 400
+                totals["successful" if ok else "failed"] += sample.value
+            elif sample.name == "adda_cache_events_total":
+                key = f"cache_{sample.labels.get('event')}"
+                if key in totals:
+                    totals[key] += sample.value
+    return totals
+
+
+def worker_exited(pid: int) -> None:
+    """Called by the server master when a worker exits (multiprocess bookkeeping)."""
+    if multiprocess_enabled():
+        prometheus_multiprocess.mark_process_dead(pid)

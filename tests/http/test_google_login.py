@@ -1,0 +1,431 @@
+"""Sign in with Google: real RS256 ID tokens, checked against certificates served over local HTTP.
+
+The tests make their own signing key and self-signed certificate and serve them the way Google
+does (``{"<kid>": "<PEM certificate>"}``) from a real HTTP server on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+from starlette.testclient import TestClient
+
+from adda_dashboard.app import create_app
+from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.db.repositories import users as users_repo
+from adda_dashboard.domain.roles import Role
+from tests import factories
+from tests.backends import reset
+from tests.conftest import make_settings
+
+CLIENT_ID = "1234567890-test.apps.googleusercontent.com"
+KID = "test-key-1"
+LOGIN = "/api/auth/google-login"
+
+
+def _certificate_pem(key: rsa.RSAPrivateKey) -> str:
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test-google-certs")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+@pytest.fixture(scope="module")
+def google_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture(scope="module")
+def stranger_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@dataclass
+class CertsServer:
+    """What the local certificates endpoint answers; tests may change it."""
+
+    url: str
+    status: int = 200
+    document: Any = field(default_factory=dict)
+    requests: int = 0
+
+
+@pytest.fixture
+def certs_server(google_key: rsa.RSAPrivateKey) -> Iterator[CertsServer]:
+    state = CertsServer(url="", document={KID: _certificate_pem(google_key)})
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            state.requests += 1
+            body = json.dumps(state.document).encode()
+            self.send_response(state.status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/oauth2/v1/certs"
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    yield state
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@contextmanager
+def _google_client(
+    database_url: str, var_dir: Path, **settings: Any
+) -> Iterator[tuple[TestClient, Container]]:
+    reset(database_url)
+    container = bootstrap(make_settings(database_url, var_dir, **settings), run_migrations=False)
+    container.taxonomy.load_packaged()
+    try:
+        with TestClient(create_app(container=container)) as client:
+            yield client, container
+    finally:
+        container.close()
+
+
+@pytest.fixture
+def google(
+    database_url: str, var_dir: Path, certs_server: CertsServer
+) -> Iterator[tuple[TestClient, Container]]:
+    with _google_client(
+        database_url, var_dir, google_client_id=CLIENT_ID, google_certs_url=certs_server.url
+    ) as pair:
+        yield pair
+
+
+def id_token(key: rsa.RSAPrivateKey, *, kid: str = KID, **overrides: Any) -> str:
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "https://accounts.google.com",
+        "aud": CLIENT_ID,
+        "azp": CLIENT_ID,
+        "sub": "110169484474386276334",
+        "email": "Priya.Sharma@adda247.com",
+        "email_verified": True,
+        "name": "Priya Sharma",
+        "given_name": "Priya",
+        "family_name": "Sharma",
+        "picture": "https://lh3.googleusercontent.com/a/photo",
+        "iat": now,
+        "exp": now + 3600,
+    }
+    claims.update(overrides)
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": kid})
+
+
+def _user_count(container: Container) -> int:
+    with container.db.read() as session:
+        return users_repo.count(session)
+
+
+def test_valid_token_of_an_allowed_domain_signs_in_and_creates_the_user_once(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True
+    assert body["message"] == "Login successful"
+    assert body["auth_source"] == "Google"
+    assert body["user"] == {
+        "email": "priya.sharma@adda247.com",
+        "username": "priya.sharma",
+        "role": Role.contributor.value,
+        "name": "Priya Sharma",
+        "given_name": "Priya",
+        "family_name": "Sharma",
+        "picture": "https://lh3.googleusercontent.com/a/photo",
+    }
+    assert body["refresh_token"]
+    headers = {"Authorization": f"Bearer {body['token']}"}
+    assert client.get("/api/data", headers=headers).status_code == 200
+    verified = client.get("/api/auth/google-verify", headers=headers)
+    assert verified.status_code == 200
+    assert verified.json() == {"success": True, "message": "Token is valid", "user": "priya.sharma"}
+
+    again = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert again.status_code == 200
+    assert again.json()["user"]["username"] == "priya.sharma"
+    assert _user_count(container) == 1
+    with container.db.read() as session:
+        user = users_repo.get_by_email(session, "priya.sharma@adda247.com")
+        assert user is not None
+        assert (user.auth_source, user.password_hash) == ("google", None)
+        assert user.last_login_at is not None
+
+
+def test_google_sign_in_reuses_an_existing_account_and_keeps_its_role(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    factories.make_user(container, Role.editor, email="priya.sharma@adda247.com")
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 200
+    assert response.json()["user"]["role"] == Role.editor.value
+    assert _user_count(container) == 1
+
+
+def test_a_new_google_user_gets_a_free_username_when_the_local_part_is_taken(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    factories.make_user(container, email="priya.sharma@studyiq.com")
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 200
+    assert response.json()["user"]["username"] == "priya.sharma2"
+
+
+def test_a_disabled_account_is_refused_with_403(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    assert client.post(LOGIN, json={"credential": id_token(google_key)}).status_code == 200
+    with container.db.write() as session:
+        user = users_repo.get_by_email(session, "priya.sharma@adda247.com")
+        assert user is not None
+        user.is_active = False
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 403
+    assert response.json()["message"] == "This account is disabled"
+
+
+def test_google_verify_requires_a_token(google: tuple[TestClient, Container]) -> None:
+    client, _ = google
+    response = client.get("/api/auth/google-verify")
+    assert response.status_code == 401
+    assert response.json()["message"] == "Token is missing"
+
+
+def _tampered(token: str) -> str:
+    """The same signature over a payload whose email was changed after signing."""
+    header, payload, signature = token.split(".")
+    claims = json.loads(jwt.utils.base64url_decode(payload))
+    claims["email"] = "attacker@adda247.com"
+    forged = jwt.utils.base64url_encode(json.dumps(claims).encode()).decode()
+    return f"{header}.{forged}.{signature}"
+
+
+@pytest.mark.parametrize(
+    ("make_token", "message"),
+    [
+        pytest.param(
+            lambda key, _other: id_token(key, email="someone@gmail.com"),
+            "Access denied. Only emails from adda247.com, addaeducation.com, studyiq.com "
+            "are allowed.",
+            id="other-domain",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(key, email_verified=False),
+            "Google account email is not verified",
+            id="unverified-email",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(key, aud="someone-else.apps.googleusercontent.com"),
+            "Google token was issued for another application (wrong audience)",
+            id="wrong-audience",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(key, iss="https://evil.example.com"),
+            "Google token was not issued by Google (wrong issuer)",
+            id="wrong-issuer",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(
+                key, iat=int(time.time()) - 7200, exp=int(time.time()) - 3600
+            ),
+            "Google token has expired",
+            id="expired",
+        ),
+        pytest.param(
+            lambda key, _other: _tampered(id_token(key)),
+            "Google token signature is invalid",
+            id="tampered",
+        ),
+        pytest.param(
+            lambda _key, other: id_token(other),
+            "Google token signature is invalid",
+            id="signed-by-another-key",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(key, kid="rotated-away"),
+            "Google token was signed by an unknown key",
+            id="unknown-kid",
+        ),
+        pytest.param(
+            lambda key, _other: id_token(key, email=None),
+            "Google token carries no email address",
+            id="no-email",
+        ),
+        pytest.param(
+            lambda _key, _other: "not-a-jwt",
+            "Google token is malformed",
+            id="malformed",
+        ),
+        pytest.param(
+            lambda _key, _other: jwt.encode(
+                {"email": "priya@adda247.com"},
+                "shared-secret-of-32-bytes-or-more!",
+                algorithm="HS256",
+                headers={"kid": KID},
+            ),
+            "Google token uses an unsupported signature algorithm",
+            id="hs256-instead-of-rs256",
+        ),
+    ],
+)
+def test_a_bad_token_is_refused_with_401_and_a_clear_message(
+    google: tuple[TestClient, Container],
+    google_key: rsa.RSAPrivateKey,
+    stranger_key: rsa.RSAPrivateKey,
+    make_token: Any,
+    message: str,
+) -> None:
+    client, container = google
+    response = client.post(LOGIN, json={"credential": make_token(google_key, stranger_key)})
+    assert response.status_code == 401, response.text
+    body = response.json()
+    assert (body["success"], body["message"], body["field"]) == (False, message, "credential")
+    assert _user_count(container) == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "Google credential token is required"),
+        (None, "Google credential token is required"),
+        ({"token": "x"}, "Google credential token is required"),
+        ({"credential": ""}, "Google credential cannot be empty"),
+        ({"credential": "   "}, "Google credential cannot be empty"),
+        ({"credential": None}, "Google credential cannot be empty"),
+        ({"credential": 42}, "Google credential must be a string"),
+    ],
+)
+def test_a_missing_or_empty_credential_is_refused_with_400(
+    google: tuple[TestClient, Container], certs_server: CertsServer, body: Any, message: str
+) -> None:
+    client, _ = google
+    response = client.post(LOGIN, json=body)
+    assert response.status_code == 400
+    assert response.json()["message"] == message
+    assert certs_server.requests == 0
+
+
+def test_without_a_client_id_google_sign_in_answers_503(
+    database_url: str,
+    var_dir: Path,
+    certs_server: CertsServer,
+    google_key: rsa.RSAPrivateKey,
+) -> None:
+    with _google_client(database_url, var_dir, google_certs_url=certs_server.url) as (client, _):
+        response = client.post(LOGIN, json={"credential": id_token(google_key)})
+        assert response.status_code == 503
+        assert response.json()["message"] == "Google OAuth not configured on server"
+        assert client.post(LOGIN, json={}).status_code == 400
+    assert certs_server.requests == 0
+
+
+def test_when_the_certificates_server_is_down_sign_in_answers_503(
+    database_url: str, var_dir: Path, google_key: rsa.RSAPrivateKey
+) -> None:
+    closed = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    url = f"http://127.0.0.1:{closed.server_address[1]}/certs"
+    closed.server_close()
+    with _google_client(
+        database_url, var_dir, google_client_id=CLIENT_ID, google_certs_url=url
+    ) as (client, container):
+        response = client.post(LOGIN, json={"credential": id_token(google_key)})
+        assert response.status_code == 503
+        assert "certificates could not be fetched" in response.json()["message"]
+        assert _user_count(container) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "document"),
+    [(500, {"error": "backend"}), (200, ["not", "a", "mapping"])],
+    ids=["server-error", "not-a-json-object"],
+)
+def test_a_broken_certificates_answer_is_a_503_not_a_401(
+    google: tuple[TestClient, Container],
+    certs_server: CertsServer,
+    google_key: rsa.RSAPrivateKey,
+    status: int,
+    document: Any,
+) -> None:
+    client, _ = google
+    certs_server.status, certs_server.document = status, document
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 503
+    assert "certificates could not be fetched" in response.json()["message"]
+
+
+def test_certificates_served_as_a_jwk_set_are_accepted_too(
+    google: tuple[TestClient, Container],
+    certs_server: CertsServer,
+    google_key: rsa.RSAPrivateKey,
+    stranger_key: rsa.RSAPrivateKey,
+) -> None:
+    client, _ = google
+    jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(google_key.public_key()))
+    certs_server.document = {"keys": [{**jwk, "kid": KID, "alg": "RS256", "use": "sig"}]}
+    assert client.post(LOGIN, json={"credential": id_token(google_key)}).status_code == 200
+    refused = client.post(LOGIN, json={"credential": id_token(stranger_key)})
+    assert refused.status_code == 401
+    assert refused.json()["message"] == "Google token signature is invalid"
+
+
+def test_allowed_domains_follow_the_settings_override(
+    database_url: str,
+    var_dir: Path,
+    certs_server: CertsServer,
+    google_key: rsa.RSAPrivateKey,
+) -> None:
+    with _google_client(
+        database_url,
+        var_dir,
+        google_client_id=CLIENT_ID,
+        google_certs_url=certs_server.url,
+        allowed_email_domains=["example.org"],
+    ) as (client, _):
+        refused = client.post(LOGIN, json={"credential": id_token(google_key)})
+        assert refused.status_code == 401
+        assert refused.json()["message"] == (
+            "Access denied. Only emails from example.org are allowed."
+        )
+        accepted = client.post(
+            LOGIN, json={"credential": id_token(google_key, email="ana@Example.org")}
+        )
+        assert accepted.status_code == 200
+        assert accepted.json()["user"]["email"] == "ana@example.org"
