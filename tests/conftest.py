@@ -15,6 +15,8 @@ from adda_dashboard.settings import Settings
 from tests import factories
 from tests.backends import BACKENDS, fresh_database, reset
 
+pytest_plugins = ["tests.video_fixtures"]
+
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -12,6 +12,7 @@ from adda_dashboard import __version__
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
 from adda_dashboard.http.api import auth, entries, meta, ops, reports, tickets
+from adda_dashboard.http.api import downloads, videos
 from adda_dashboard.http.fast_reads import FastReads
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
@@ -63,4 +64,6 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         meta.router, ops.router, entries.router, reports.router, tickets.router, auth.router
     ):
         app.include_router(router)
+    app.include_router(videos.router)
+    app.include_router(downloads.router)
     return app

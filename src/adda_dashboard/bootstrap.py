@@ -13,7 +13,9 @@ from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db import migrate
 from adda_dashboard.db.engine import Database, build_engine
+from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.services.auth import AuthService
+from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.google_login import GoogleLoginService
 from adda_dashboard.services.operations import OperationsService
@@ -24,8 +26,10 @@ from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
 from adda_dashboard.services.transfer import TransferService
 from adda_dashboard.services.users import UserService
+from adda_dashboard.services.videos import VideoLibrary
 from adda_dashboard.services.versions import DatasetVersions
 from adda_dashboard.settings import Settings
+from adda_dashboard.video_bootstrap import build_video_services
 
 
 @dataclass
@@ -46,9 +50,13 @@ class Container:
     snapshots: SnapshotCache
     gate: RequestGate
     operations: OperationsService
+    videos: VideoLibrary
+    downloads: DownloadService
+    queue: JobQueue
 
     def close(self) -> None:
         self.db.dispose()
+        self.videos.log.close()
         self.google_login.close()
         if self.redis is not None:
             self.redis.close()
@@ -72,7 +80,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         )
     )
     if run_migrations is None:
-        run_migrations = db.is_sqlite
+        run_migrations = db.is_sqlite and settings.migrate_on_start
     taxonomy = TaxonomyService(db, settings.allowed_email_domains)
     if run_migrations:
         migrate.upgrade(url)
@@ -100,6 +108,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     snapshots.on_event = lambda name, event: instruments().cache_events.labels(name, event).inc()
     gate = RequestGate(db, signer, versions, redis, key_prefix=settings.cache_prefix)
     db.after_commit.append(gate.forget_users_changed)
+    video = build_video_services(settings, db, entries)
     return Container(
         settings=settings,
         db=db,
@@ -117,4 +126,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         snapshots=snapshots,
         gate=gate,
         operations=OperationsService(settings, db, redis, snapshots, gate),
+        videos=video.videos,
+        downloads=video.downloads,
+        queue=video.queue,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,9 @@ from rich.table import Table
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.errors import AppError
 from adda_dashboard.settings import Settings
+
+if TYPE_CHECKING:
+    from adda_dashboard.adapters.queue import BackgroundWorker
 
 app = typer.Typer(help="Adda Dashboard: the Shorts team's content tracker.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
@@ -41,25 +44,84 @@ def fail(exc: AppError) -> typer.Exit:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (ADDA_HOST)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (ADDA_PORT)")] = None,
+    prod: Annotated[
+        bool, typer.Option("--prod", help="Production server: several worker processes")
+    ] = False,
+    profile: Annotated[
+        str, typer.Option(help="With --prod: small, medium, large or auto (from the cores)")
+    ] = "auto",
+    workers: Annotated[
+        int | None, typer.Option(min=1, max=64, help="With --prod: override the worker count")
+    ] = None,
 ) -> None:
-    """Serve the API (one process; migrates an SQLite database on start)."""
-    import uvicorn
-
-    from adda_dashboard.app import create_app
-
+    """Serve the API. Without --prod: one process (development). SQLite is migrated on start."""
     settings = Settings()
     if host:
         settings.host = host
     if port:
         settings.port = port
+    if prod:
+        from adda_dashboard import server
+
+        if profile not in server.profiles():
+            err.print(f"[red]error:[/red] unknown profile {profile!r}; "
+                      f"choose one of {', '.join(server.profiles())}")
+            raise typer.Exit(2)
+        open_container(run_migrations=True).close()  # migrate once, before the workers start
+        console.print(
+            f"Serving on http://{settings.host}:{settings.port} with profile {profile}: "
+            f"{server.describe(profile)}"
+        )
+        server.run(settings, profile, workers)
+        return
+    import uvicorn
+
+    from adda_dashboard.app import create_app
+
     container = open_container()
+    inline_worker = start_inline_worker(container)
     console.print(f"Serving on http://{settings.host}:{settings.port} (API docs at /docs)")
-    uvicorn.run(
-        create_app(settings, container=container),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-    )
+    try:
+        uvicorn.run(
+            create_app(settings, container=container),
+            host=settings.host,
+            port=settings.port,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        if inline_worker is not None:
+            inline_worker.stop()
+
+
+def start_inline_worker(container: Container) -> BackgroundWorker | None:
+    """Run the job queue's consumer on threads of this process (ADDA_SERVE_WITH_WORKER)."""
+    from adda_dashboard.adapters.queue import BackgroundWorker
+
+    if not container.settings.serve_with_worker:
+        return None
+    container.downloads.reap_stale()
+    console.print(f"Job worker: {container.settings.worker_threads} threads in this process")
+    return BackgroundWorker(container.queue, workers=container.settings.worker_threads).start()
+
+
+@app.command()
+def worker(
+    threads: Annotated[
+        int | None, typer.Option(min=1, max=64, help="Worker threads (ADDA_WORKER_THREADS)")
+    ] = None,
+) -> None:
+    """Run the background job worker (downloads, retention, reaping) until stopped."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    container = open_container()
+    count = threads or container.settings.worker_threads
+    outcome = container.downloads.reap_stale()  # jobs left behind by a worker that died
+    console.print(f"Worker started with {count} threads; stale jobs: {outcome}")
+    try:
+        container.queue.consumer(workers=count).run()
+    finally:
+        container.close()
 
 
 @app.command()

@@ -58,6 +58,10 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
 
     log_dir: Path = Path("logs")
+    access_log: Path = Path("logs/access.log")
+    error_log: Path = Path("logs/error.log")
+    migrate_on_start: bool = True
+    pid_file: Path | None = None  # production server; default var/server.pid
     log_level: str = "INFO"
     log_json: bool = False
 

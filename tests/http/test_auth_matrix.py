@@ -19,7 +19,7 @@ from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Role
 from tests import factories
 from tests.backends import reset
-from tests.http.own_app import client_of, own_container
+from tests.http.auth_support import bearer, client_of, headers_of, own_container, signed_in
 
 NEW_PASSWORD = "a different long password"
 
@@ -108,26 +108,20 @@ def _header(kind: str, token: str, client: TestClient, container: Container) -> 
     return {"Authorization": f"Bearer {token}"}
 
 
-def _token_of(client: TestClient, email: str) -> str:
-    response = client.post("/api/auth/login", json={"email": email, "password": factories.PASSWORD})
-    assert response.status_code == 200, response.text
-    return str(response.json()["token"])
-
-
 def _prepare(endpoint: Endpoint, client: TestClient, container: Container) -> tuple[str, str]:
-    """The path to call and the email of a user of the endpoint's allowed role (the entry's
-    owner when a contributor may act on it)."""
-    owner = factories.make_user(container, Role.contributor)
+    """The path to call and a token of the endpoint's allowed role (the entry's owner's when a
+    contributor may act on it)."""
+    _owner, owner_token = signed_in(container, Role.contributor)
     path = endpoint.path
     if endpoint.entry:
-        headers = factories.login(client, owner)
-        entry = factories.add_entry(client, headers)
+        entry = factories.add_entry(client, bearer(owner_token))
         if endpoint.entry == "deleted":
-            assert client.delete(f"/api/delete/{entry['id']}", headers=headers).status_code == 200
+            deleted = client.delete(f"/api/delete/{entry['id']}", headers=bearer(owner_token))
+            assert deleted.status_code == 200
         path = path.replace("{id}", str(entry["id"]))
     if endpoint.allowed is Role.contributor:
-        return path, owner
-    return path, factories.make_user(container, endpoint.allowed)
+        return path, owner_token
+    return path, signed_in(container, endpoint.allowed)[1]
 
 
 def _state(container: Container) -> tuple[Any, ...]:
@@ -147,8 +141,8 @@ def _call(client: TestClient, endpoint: Endpoint, path: str, headers: dict[str, 
 def test_a_bad_token_gets_401_with_its_message_and_changes_nothing(
     client: TestClient, container: Container, endpoint: Endpoint, kind: str
 ) -> None:
-    path, email = _prepare(endpoint, client, container)
-    headers = _header(kind, _token_of(client, email), client, container)
+    path, token = _prepare(endpoint, client, container)
+    headers = _header(kind, token, client, container)
     before = _state(container)
     response = _call(client, endpoint, path, headers)
     assert response.status_code == 401, response.text
@@ -164,7 +158,7 @@ def test_a_role_that_may_not_gets_403_and_changes_nothing(
 ) -> None:
     path, _ = _prepare(endpoint, client, container)
     assert endpoint.forbidden is not None
-    headers = factories.login(client, factories.make_user(container, endpoint.forbidden))
+    headers = headers_of(container, endpoint.forbidden)
     before = _state(container)
     response = _call(client, endpoint, path, headers)
     assert response.status_code == 403, response.text
@@ -176,9 +170,8 @@ def test_a_role_that_may_not_gets_403_and_changes_nothing(
 def test_a_valid_token_of_an_allowed_role_gets_the_answer(
     client: TestClient, container: Container, endpoint: Endpoint
 ) -> None:
-    path, email = _prepare(endpoint, client, container)
-    headers = {"Authorization": f"Bearer {_token_of(client, email)}"}
-    response = _call(client, endpoint, path, headers)
+    path, token = _prepare(endpoint, client, container)
+    response = _call(client, endpoint, path, bearer(token))
     assert response.status_code == endpoint.ok, response.text
     assert response.json().get("success", True) is not False
 
@@ -186,8 +179,8 @@ def test_a_valid_token_of_an_allowed_role_gets_the_answer(
 # Tickets ----------------------------------------------------------------------------------------
 
 TICKET = {
-    "Ticket ID": "TKT-1700000000000-1", "Vertical": "SSC", "Exam Name": "All",
-    "Subject": "Maths", "Issue Type": "Wrong Data Entry", "Status": "Open",
+    "Ticket ID": "TKT-1700000000000-1", "Vertical": "SSC", "Exam Name": "GD",
+    "Subject": "English", "Issue Type": "Wrong Data Entry", "Status": "Open",
     "Issue Text": "The link is wrong",
 }
 
@@ -202,7 +195,7 @@ def test_a_ticket_needs_no_token(client: TestClient) -> None:
 def test_a_ticket_with_a_bad_token_gets_401(
     client: TestClient, container: Container, kind: str
 ) -> None:
-    token = _token_of(client, factories.make_user(container, Role.contributor))
+    _email, token = signed_in(container, Role.contributor)
     headers = _header(kind, token, client, container)
     response = client.post("/api/ticket", json=TICKET, headers=headers)
     assert response.status_code == 401
@@ -216,7 +209,7 @@ def test_a_ticket_with_a_bad_token_gets_401(
 def test_email_only_sign_in_is_refused_by_default(
     client: TestClient, container: Container
 ) -> None:
-    email = factories.make_user(container, Role.contributor)
+    email, _token = signed_in(container, Role.contributor)
     response = client.post("/api/auth/login", json={"email": email})
     assert response.status_code == 401
     assert response.json()["field"] == "password"
@@ -256,10 +249,10 @@ def test_open_reads_let_reads_through_without_a_token(
     open_reads: tuple[TestClient, Container], endpoint: Endpoint
 ) -> None:
     client, container = open_reads
-    path, email = _prepare(endpoint, client, container)
+    path, token = _prepare(endpoint, client, container)
     response = client.get(path)
     assert response.status_code == 200, response.text
-    forged = _header("bad_signature", _token_of(client, email), client, container)
+    forged = _header("bad_signature", token, client, container)
     assert client.get(path, headers=forged).status_code == 401  # a token sent is still checked
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,7 +75,7 @@ def valid_ticket(**overrides: Any) -> dict[str, Any]:
     body = {
         "Ticket ID": "TKT-1712345678901-42",
         "Vertical": "SSC",
-        "Exam Name": "SSC CGL",
+        "Exam Name": "CGL",
         "Subject": "Maths",
         "Issue Type": "Wrong Data Entry",
         "Status": "Open",
@@ -89,7 +90,7 @@ def without(body: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def cursor(*parts: Any) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(parts))).decode().rstrip("=")
+    return base64.urlsafe_b64encode(json.dumps(list(parts)).encode()).decode().rstrip("=")
 
 
 SIGNUP = {
@@ -160,65 +161,53 @@ def body_cases() -> list[Any]:
 
 
 def entry_field_cases(method: str, path: str, name: str) -> list[Any]:
-    """Column values refused by add and update alike."""
+    """Column values refused by add (in a whole valid entry) and update (sent alone) alike."""
 
-    def case(body: dict[str, Any], status: int, fld: str, case_id: str) -> Any:
-        if method == "PUT":  # an update sends only the columns it changes
-            body = {k: v for k, v in body.items() if k not in valid_entry()} | {
-                k: v for k, v in body.items() if v != valid_entry().get(k, object())
-            }
+    def case(change: dict[str, Any], status: int, fld: str, case_id: str) -> Any:
+        body = valid_entry(**change) if method == "POST" else change
         return pytest.param(method, path, Json(body), status, fld, id=f"{name}-{case_id}")
 
+    base = valid_entry(Email="admin@adda247.com")
     cases = []
     wrong_types = {"number": 7, "boolean": True, "null": None, "array": ["SSC"], "object": {}}
     for type_name, value in wrong_types.items():
         for column in ("Email", "Vertical Name", "Editor Brief", "VideoId"):
-            cases.append(case(valid_entry(**{column: value}), 400, column,
-                              f"{column}-is-{type_name}"))
+            cases.append(case({column: value}, 400, column, f"{column}-is-{type_name}"))
     for column in ("Exam Name", "Subject", "Type of Content", "Sub category", "Video Link",
                    "Edit", "Final Edited Link"):
-        cases.append(case(valid_entry(**{column: 12.5}), 400, column, f"{column}-is-number"))
+        cases.append(case({column: 12.5}, 400, column, f"{column}-is-number"))
     for column in ("Vertical Name", "Exam Name", "Type of Content", "Video Link", "Edit"):
-        cases.append(case(valid_entry(**{column: "   "}), 400, column, f"{column}-blank"))
-    cases += [
-        case(valid_entry(**{"Editor Brief": "x" * MB}), 413, "body", "editor-brief-1MB"),
-        case(valid_entry(**{"Editor Brief": "x" * 100_000}), 400, "Editor Brief",
-             "editor-brief-100k-chars"),
-        case(valid_entry(**{"Editor Brief": "é" * 5001}), 400, "Editor Brief",
-             "editor-brief-5001-chars"),
-        case(valid_entry(Email="a" * 9_987 + "@adda247.com"), 400, "Email", "email-10000-chars"),
-        case(valid_entry(**{"Vertical Name": "S" * 300}), 400, "Vertical Name",
-             "vertical-300-chars"),
-        case(valid_entry(Subject="M" * 201), 400, "Subject", "subject-201-chars"),
-        case(valid_entry(**{"Video Link": "https://youtube.com/" + "a" * 2048}), 400,
-             "Video Link", "video-link-over-2048"),
-        case(valid_entry(VideoId="a" * 129), 400, "VideoId", "video-id-129-chars"),
-        case(valid_entry(Colour="red"), 400, "Colour", "unknown-field"),
-        case(valid_entry(**{"vertical name": "SSC"}), 400, "vertical name",
-             "unknown-field-wrong-case"),
-        case(valid_entry(**{"Editor Brief": "ok\x00there"}), 400, "Editor Brief",
-             "editor-brief-nul"),
-        case(valid_entry(**{"Editor Brief": "bell\x07"}), 400, "Editor Brief",
-             "editor-brief-bell"),
-        case(valid_entry(**{"Vertical Name": "SS\nC"}), 400, "Vertical Name",
-             "vertical-inner-newline"),
-        case(valid_entry(**{"Vertical Name": "SSC\x1f"}), 400, "Vertical Name",
-             "vertical-trailing-unit-separator"),
-        case(valid_entry(**{"Exam Name": "All\x85"}), 400, "Exam Name", "exam-c1-control"),
-        case(valid_entry(**{"Video Link": "https://youtube.com/shorts/<script>alert(1)</script>"}),
-             400, "Video Link", "video-link-with-markup"),
-        case(valid_entry(**{"Video Link": "javascript:alert(1)"}), 400, "Video Link",
-             "video-link-javascript-scheme"),
-    ]
+        cases.append(case({column: " \t "}, 400, column, f"{column}-blank"))
     for column in ("Vertical Name", "Email", "Subject", "Video Link", "VideoId"):
         for char_name, char in (("nul", "\x00"), ("bell", "\x07"), ("escape", "\x1b")):
-            value = valid_entry(Email="admin@adda247.com")[column]
-            cases.append(case(valid_entry(**{column: f"{value[:2]}{char}{value[2:]}"}), 400,
-                              column, f"{column}-{char_name}"))
+            value = f"{base[column][:2]}{char}{base[column][2:]}"
+            cases.append(case({column: value}, 400, column, f"{column}-{char_name}"))
     for column in ("Email", "Vertical Name", "Exam Name", "Subject", "Type of Content",
                    "Sub category", "Video Link", "Edit", "Final Edited Link", "VideoId"):
-        cases.append(case(valid_entry(**{column: SQL}), 400, column, f"{column}-sql"))
-        cases.append(case(valid_entry(**{column: SCRIPT}), 400, column, f"{column}-script"))
+        cases.append(case({column: SQL}, 400, column, f"{column}-sql"))
+        cases.append(case({column: SCRIPT}, 400, column, f"{column}-script"))
+    markup_link = "https://youtube.com/shorts/<script>alert(1)</script>"
+    cases += [
+        case({"Editor Brief": "x" * MB}, 413, "body", "editor-brief-1MB"),
+        case({"Editor Brief": "x" * 100_000}, 400, "Editor Brief", "editor-brief-100k-chars"),
+        case({"Editor Brief": "é" * 5001}, 400, "Editor Brief", "editor-brief-5001-chars"),
+        case({"Email": "a" * 9_987 + "@adda247.com"}, 400, "Email", "email-10000-chars"),
+        case({"Vertical Name": "S" * 300}, 400, "Vertical Name", "vertical-300-chars"),
+        case({"Subject": "M" * 201}, 400, "Subject", "subject-201-chars"),
+        case({"Video Link": "https://youtube.com/" + "a" * 2048}, 400, "Video Link",
+             "video-link-over-2048"),
+        case({"VideoId": "a" * 129}, 400, "VideoId", "video-id-129-chars"),
+        case({"Colour": "red"}, 400, "Colour", "unknown-field"),
+        case({"vertical name": "SSC"}, 400, "vertical name", "unknown-field-wrong-case"),
+        case({"Editor Brief": "ok\x00there"}, 400, "Editor Brief", "editor-brief-nul"),
+        case({"Editor Brief": "bell\x07"}, 400, "Editor Brief", "editor-brief-bell"),
+        case({"Editor Brief": "del\x7f"}, 400, "Editor Brief", "editor-brief-delete"),
+        case({"Vertical Name": "SS\nC"}, 400, "Vertical Name", "vertical-inner-newline"),
+        case({"Vertical Name": "SSC\x1f"}, 400, "Vertical Name", "vertical-unit-separator"),
+        case({"Exam Name": "All\x85"}, 400, "Exam Name", "exam-c1-control"),
+        case({"Video Link": markup_link}, 400, "Video Link", "video-link-with-markup"),
+        case({"Video Link": "javascript:alert(1)"}, 400, "Video Link", "video-link-javascript"),
+    ]
     return cases
 
 
@@ -305,8 +294,8 @@ def query_cases() -> list[Any]:
         q({"sort": SQL}, 400, "sort", "sort-sql"),
         q({"cursor": "!!!"}, 400, "cursor", "cursor-garbage"),
         q({"cursor": SQL}, 400, "cursor", "cursor-sql"),
-        q({"cursor": cursor()[:0] or base64.urlsafe_b64encode(b"42").decode()}, 400, "cursor",
-          "cursor-not-a-list"),
+        q({"cursor": base64.urlsafe_b64encode(b"42").decode()}, 400, "cursor", "cursor-number"),
+        q({"cursor": cursor("id", False, 1)}, 400, "cursor", "cursor-three-parts"),
         q({"cursor": cursor("vertical", False, "SSC", 1)}, 400, "cursor", "cursor-other-sort"),
         q({"cursor": cursor("id", False, "abc", 1)}, 400, "cursor", "cursor-text-for-id"),
         q({"cursor": cursor("id", False, 1, 2**70)}, 400, "cursor", "cursor-huge-id"),
@@ -338,27 +327,28 @@ def ticket_cases() -> list[Any]:
 
     cases = []
     for column in valid_ticket():
-        cases.append(t(without(valid_ticket(), column), 400, column, f"missing-{column}"))
-        cases.append(t(valid_ticket(**{column: None}), 400, column, f"{column}-null"))
-        cases.append(t(valid_ticket(**{column: 5}), 400, column, f"{column}-number"))
-        cases.append(t(valid_ticket(**{column: ["x"]}), 400, column, f"{column}-array"))
-        cases.append(t(valid_ticket(**{column: SQL}), 400, column, f"{column}-sql")
-                     if column != "Issue Text" else t(valid_ticket(**{column: "\x00"}), 400,
-                                                       column, f"{column}-nul"))
-        cases.append(t(valid_ticket(**{column: SCRIPT}), 400, column, f"{column}-script")
-                     if column != "Issue Text" else t(valid_ticket(**{column: "x" * 5001}), 400,
-                                                       column, f"{column}-5001-chars"))
+        cases += [
+            t(without(valid_ticket(), column), 400, column, f"missing-{column}"),
+            t(valid_ticket(**{column: None}), 400, column, f"{column}-null"),
+            t(valid_ticket(**{column: "  "}), 400, column, f"{column}-blank"),
+            t(valid_ticket(**{column: 5}), 400, column, f"{column}-number"),
+            t(valid_ticket(**{column: ["x"]}), 400, column, f"{column}-array"),
+            t(valid_ticket(**{column: {"x": 1}}), 400, column, f"{column}-object"),
+            t(valid_ticket(**{column: "a\x00b"}), 400, column, f"{column}-nul"),
+        ]
+        if column != "Issue Text":  # the one free-text column; see the byte-exact tests
+            cases += [
+                t(valid_ticket(**{column: SQL}), 400, column, f"{column}-sql"),
+                t(valid_ticket(**{column: SCRIPT}), 400, column, f"{column}-script"),
+                t(valid_ticket(**{column: "S" * 300}), 400, column, f"{column}-300-chars"),
+            ]
     cases += [
-        t(valid_ticket(**{"Ticket ID": "   "}), 400, "Ticket ID", "blank-ticket-id"),
         t(valid_ticket(**{"Ticket ID": False}), 400, "Ticket ID", "ticket-id-boolean"),
-        t(valid_ticket(**{"Vertical": {"name": "SSC"}}), 400, "Vertical", "vertical-object"),
-        t(valid_ticket(**{"Ticket ID": "T" * 300}), 400, "Ticket ID", "ticket-id-300-chars"),
-        t(valid_ticket(**{"Vertical": "S" * 300}), 400, "Vertical", "vertical-300-chars"),
+        t(valid_ticket(**{"Issue Text": "x" * 5001}), 400, "Issue Text", "issue-text-5001-chars"),
         t(valid_ticket(**{"Issue Text": "x" * MB}), 413, "body", "issue-text-1MB"),
         t(valid_ticket(Priority="high"), 400, "Priority", "unknown-field"),
-        t(valid_ticket(**{"Ticket ID": "TKT\x00-1"}), 400, "Ticket ID", "ticket-id-nul"),
         t(valid_ticket(Subject="Ma\x07ths"), 400, "Subject", "subject-bell"),
-        t(valid_ticket(**{"Exam Name": "SSC\x1b CGL"}), 400, "Exam Name", "exam-escape"),
+        t(valid_ticket(**{"Exam Name": "CG\x1bL"}), 400, "Exam Name", "exam-escape"),
         t(valid_ticket(**{"Issue Text": "bell \x07"}), 400, "Issue Text", "issue-text-bell"),
     ]
     return cases

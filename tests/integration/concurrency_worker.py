@@ -19,8 +19,8 @@ from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import bootstrap
 from adda_dashboard.domain import columns as c
 from adda_dashboard.settings import Settings
+from tests.factories import PASSWORD
 
-PASSWORD = "correct horse battery"
 UPDATE_KINDS = (
     "update_versioned_body",
     "update_versioned_header",
@@ -145,7 +145,11 @@ class Worker:
         return self.rng.choice(self.plan.hot_ids)  # everything known is gone: expect a 404
 
     def record(self, seq: int, role: str, kind: str, **fields: Any) -> None:
-        self.write({"worker": self.plan.index, "seq": seq, "role": role, "kind": kind, **fields})
+        email = self.plan.contributor_email if role == "contributor" else self.plan.admin_email
+        self.write(
+            {"worker": self.plan.index, "seq": seq, "role": role, "actor": email, "kind": kind}
+            | fields
+        )
 
     def add(self, seq: int, role: str, marker: str) -> None:
         email = self.plan.contributor_email if role == "contributor" else ""
@@ -153,8 +157,16 @@ class Worker:
         response = self.client.post("/api/add", json=body, headers=self.headers[role])
         payload = safe_json(response)
         data = payload.get("data") if response.status_code == 200 else None
-        self.record(seq, role, "add", marker=marker, sent=body, status=response.status_code,
-                    id=payload.get("id"), data=data)
+        self.record(
+            seq,
+            role,
+            "add",
+            marker=marker,
+            sent=body,
+            status=response.status_code,
+            id=payload.get("id"),
+            data=data,
+        )
         if data is not None:
             self.pools.known.add(data["id"])
             if role == "contributor":
@@ -195,9 +207,16 @@ class Worker:
         payload = safe_json(response)
         ok = response.status_code == 200
         self.record(
-            seq, role, kind, target=entry_id, marker=marker, sent=values,
-            sent_version=sent_version, status=response.status_code,
-            field=payload.get("field"), data=payload.get("data") if ok else None,
+            seq,
+            role,
+            kind,
+            target=entry_id,
+            marker=marker,
+            sent=values,
+            sent_version=sent_version,
+            status=response.status_code,
+            field=payload.get("field"),
+            data=payload.get("data") if ok else None,
         )
         if response.status_code == 404:
             self.pools.forget(entry_id)
@@ -212,8 +231,15 @@ class Worker:
             headers["If-Match"] = f'"{sent_version}"'
         response = self.client.delete(f"/api/delete/{entry_id}", headers=headers)
         payload = safe_json(response)
-        self.record(seq, role, kind, target=entry_id, sent_version=sent_version,
-                    status=response.status_code, field=payload.get("field"))
+        self.record(
+            seq,
+            role,
+            kind,
+            target=entry_id,
+            sent_version=sent_version,
+            status=response.status_code,
+            field=payload.get("field"),
+        )
         if response.status_code in (200, 404):
             self.pools.forget(entry_id)
 
@@ -232,15 +258,21 @@ def run_worker(plan: WorkerPlan, barrier: Any) -> None:
     container = bootstrap(settings, run_migrations=False)
     try:
         app = create_app(container=container)
-        with TestClient(app, raise_server_exceptions=False) as client, open(
-            plan.log_path, "w", encoding="utf-8"
-        ) as log:
+        with (
+            TestClient(app, raise_server_exceptions=False) as client,
+            open(plan.log_path, "w", encoding="utf-8") as log,
+        ):
             worker = Worker(plan, client, log)
             barrier.wait(timeout=BARRIER_TIMEOUT_S)
             started = time.perf_counter()
             worker.run()
-            worker.write({"worker": plan.index, "kind": "done",
-                          "seconds": round(time.perf_counter() - started, 2)})
+            worker.write(
+                {
+                    "worker": plan.index,
+                    "kind": "done",
+                    "seconds": round(time.perf_counter() - started, 2),
+                }
+            )
     finally:
         container.close()
 

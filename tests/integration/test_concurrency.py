@@ -28,8 +28,8 @@ from adda_dashboard.domain.entry_rules import EDITABLE_COLUMNS
 from adda_dashboard.domain.records import to_columns
 from adda_dashboard.domain.roles import Actor, Role
 from tests import factories
+from tests.factories import PASSWORD
 from tests.integration.concurrency_worker import (
-    PASSWORD,
     WorkerPlan,
     new_entry,
     read_log,
@@ -72,8 +72,16 @@ def prepare(container: Container, tmp_path: Path) -> tuple[list[dict[str, Any]],
     for i in range(1, HOT_ROWS + 1):
         marker = token(0, i)
         data = container.entries.add(actor, new_entry(marker))
-        hot.append({"kind": "add", "status": 200, "marker": marker, "id": data["id"],
-                    "data": data})
+        hot.append(
+            {
+                "kind": "add",
+                "status": 200,
+                "marker": marker,
+                "actor": user.email,
+                "id": data["id"],
+                "data": data,
+            }
+        )
     settings = container.settings
     assert settings.jwt_secret is not None
     shared = {
@@ -90,12 +98,18 @@ def prepare(container: Container, tmp_path: Path) -> tuple[list[dict[str, Any]],
         contributor = factories.make_user(
             container, Role.contributor, f"contributor{index}@adda247.com"
         )
-        plans.append(WorkerPlan(
-            index=index, settings=shared, admin_email=admin, contributor_email=contributor,
-            hot_ids=[h["id"] for h in hot], operations=OPERATIONS // PROCESSES,
-            seed=SEED + index, log_path=str(tmp_path / f"worker{index}.jsonl"),
-        ))
-    assert factories.PASSWORD == PASSWORD
+        plans.append(
+            WorkerPlan(
+                index=index,
+                settings=shared,
+                admin_email=admin,
+                contributor_email=contributor,
+                hot_ids=[h["id"] for h in hot],
+                operations=OPERATIONS // PROCESSES,
+                seed=SEED + index,
+                log_path=str(tmp_path / f"worker{index}.jsonl"),
+            )
+        )
     return hot, plans
 
 
@@ -131,12 +145,17 @@ def test_concurrent_writers_leave_exactly_the_acknowledged_state(
     assert len({(w["worker"], w["seq"]) for w in writes}) == OPERATIONS
 
     statuses = Counter((line["kind"], line["status"]) for line in logs if "status" in line)
-    print(f"\n[{container.db.engine.dialect.name}] {OPERATIONS} writes by {PROCESSES} processes "
-          f"in {seconds:.1f}s; outcomes: {dict(sorted(statuses.items()))}")
+    print(
+        f"\n[{container.db.engine.dialect.name}] {OPERATIONS} writes by {PROCESSES} processes "
+        f"in {seconds:.1f}s; outcomes: {dict(sorted(statuses.items()))}"
+    )
     server_errors = [line for line in logs if line.get("status", 0) >= 500]
     assert server_errors == []
-    unexpected = [line for line in logs
-                  if "status" in line and line["status"] not in ALLOWED_STATUSES[line["kind"]]]
+    unexpected = [
+        line
+        for line in logs
+        if "status" in line and line["status"] not in ALLOWED_STATUSES[line["kind"]]
+    ]
     assert unexpected == []
     refused_versions = [w for w in writes if w["status"] in (409, 412)]
     assert all(w["field"] == "version" for w in refused_versions)
@@ -144,8 +163,13 @@ def test_concurrent_writers_leave_exactly_the_acknowledged_state(
     with container.db.read() as session:
         stored = session.execute(select(*ENTRY_COLUMNS, Entry.deleted_at)).all()
         audits = session.execute(
-            select(AuditRecord.entity, AuditRecord.entity_id, AuditRecord.action,
-                   AuditRecord.changes).order_by(AuditRecord.id)
+            select(
+                AuditRecord.entity,
+                AuditRecord.entity_id,
+                AuditRecord.action,
+                AuditRecord.changes,
+                AuditRecord.actor_email,
+            ).order_by(AuditRecord.id)
         ).all()
     rows = {row.id: row for row in stored}
 
@@ -153,8 +177,12 @@ def test_concurrent_writers_leave_exactly_the_acknowledged_state(
     updates, deletes = check_rows(adds, writes, rows)
     check_audit(adds, updates, deletes, audits)
     check_lists(container, rows, deletes)
-    # The mix really contended: refused stale writes, and rows written by several processes.
+    # The mix really contended: refused stale writes, contributors writing their own rows, and
+    # rows written by every process.
     assert statuses[("update_stale_body", 409)] + statuses[("update_stale_header", 412)] > 0
+    assert any(
+        w["role"] == "contributor" and w["kind"] != "add" and w["status"] == 200 for w in writes
+    )
     writers_per_row = defaultdict(set)
     for w in writes:
         if w["status"] == 200 and "target" in w:
@@ -206,7 +234,9 @@ def check_rows(
         for update in ordered:
             if update["sent_version"] is not None:
                 assert update["sent_version"] == update["data"]["version"] - 1
+            update["before"] = dict(state)
             state.update(columns(update["sent"]))
+            update["after"] = dict(state)
             assert columns(update["data"]) == state, f"row {entry_id} v{update['data']['version']}"
         assert to_columns(row) == state, f"row {entry_id} differs from its replayed writes"
         deleted = entry_id in deletes
@@ -221,7 +251,7 @@ def check_audit(
     deletes: dict[int, dict[str, Any]],
     audits: Sequence[Any],
 ) -> None:
-    """One audit record per acknowledged write, on its entity, carrying its marker."""
+    """One audit record per acknowledged write: on its entity, by its actor, with its change."""
     actions = Counter((a.entity, a.entity_id, a.action) for a in audits)
     expected = Counter({("entry", i, "create"): 1 for i in adds})
     for entry_id, ups in updates.items():
@@ -229,19 +259,26 @@ def check_audit(
     for entry_id in deletes:
         expected[("entry", entry_id, "delete")] = 1
     assert actions == expected
-    audit_markers: dict[str, int] = {}
-    for a in audits:
-        if a.action != "update":
-            continue
-        found = {
-            m for change in a.changes.values() for m in MARKER.findall(str(change.get("to", "")))
-        }
-        assert len(found) == 1, a.changes
-        marker = found.pop()
-        assert marker not in audit_markers, f"two audit records for update {marker}"
-        audit_markers[marker] = a.entity_id
-    acked = {u["marker"]: u["target"] for ups in updates.values() for u in ups}
-    assert audit_markers == acked
+    by_entity: dict[tuple[int, str], list[Any]] = defaultdict(list)
+    for a in audits:  # writes to one row hold its lock, so their records are in version order
+        by_entity[(a.entity_id, a.action)].append(a)
+    for entry_id, add in adds.items():
+        (created,) = by_entity[(entry_id, "create")]
+        assert created.changes[c.VIDEO_LINK].endswith(add["marker"])
+        assert created.actor_email == add["actor"]
+    for entry_id, delete in deletes.items():
+        assert by_entity[(entry_id, "delete")][0].actor_email == delete["actor"]
+    for entry_id, ups in updates.items():
+        ordered = sorted(ups, key=lambda u: u["data"]["version"])
+        for update, record in zip(ordered, by_entity[(entry_id, "update")], strict=True):
+            before, after = update["before"], update["after"]
+            expected_changes = {
+                col: {"from": before[col], "to": after[col]}
+                for col in after
+                if after[col] != before[col]
+            }
+            assert record.changes == expected_changes, f"{update['marker']} on row {entry_id}"
+            assert record.actor_email == update["actor"]
 
 
 def check_lists(

@@ -1,5 +1,8 @@
 """Prometheus metrics, aggregated over every worker process of a server.
 
+prometheus-client decides at import time whether it runs in multiprocess mode, so it is imported
+lazily here: the server master sets ``PROMETHEUS_MULTIPROC_DIR`` before any worker imports it.
+
 Under the production server each worker writes its samples to files in
 ``PROMETHEUS_MULTIPROC_DIR`` (prometheus-client's multiprocess mode), so ``/metrics`` answers for
 the whole server whichever worker serves it; in a single process the default registry is used.
@@ -10,16 +13,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
-)
-from prometheus_client import multiprocess as prometheus_multiprocess
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -37,6 +34,8 @@ class Instruments:
 @cache
 def instruments() -> Instruments:
     """Created once per process, on first use (never at import time)."""
+    from prometheus_client import Counter, Gauge, Histogram
+
     return Instruments(
         requests=Counter(
             "adda_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
@@ -60,16 +59,18 @@ def multiprocess_enabled() -> bool:
 
 
 def registry() -> CollectorRegistry:
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+
     if multiprocess_enabled():
         collecting = CollectorRegistry()
-        prometheus_multiprocess.MultiProcessCollector(collecting)
+        multiprocess.MultiProcessCollector(collecting)
         return collecting
-    from prometheus_client import REGISTRY
-
     return REGISTRY
 
 
 def exposition() -> tuple[bytes, str]:
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     return generate_latest(registry()), CONTENT_TYPE_LATEST
 
 
@@ -93,4 +94,6 @@ def sample_totals() -> dict[str, float]:
 def worker_exited(pid: int) -> None:
     """Called by the server master when a worker exits (multiprocess bookkeeping)."""
     if multiprocess_enabled():
-        prometheus_multiprocess.mark_process_dead(pid)
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)

@@ -183,7 +183,8 @@ class DownloadJob(Base):
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
     requested_by_email: Mapped[str] = mapped_column(String(254))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # worker claims
+    tries: Mapped[int] = mapped_column(Integer, default=0)  # network tries, all claims
     max_attempts: Mapped[int] = mapped_column(Integer)
     downloaded_bytes: Mapped[int] = mapped_column(BigInteger, default=0)
     total_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -87,7 +87,9 @@ class AuthService:
         if password is None or password == "":
             return self._email_only_login(identifier)
         if not isinstance(password, str) or len(password) > 1024:
-            raise Invalid("'password' must be a string of at most 1024 characters", field="password")
+            raise Invalid(
+                "'password' must be a string of at most 1024 characters", field="password"
+            )
         wait = self._throttle.admit(identifier, client_ip)
         if wait:
             raise TooManyRequests(

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import Entry
@@ -49,7 +49,8 @@ class ReportService:
 
         def distinct_values(column: Any) -> list[str]:
             stmt = (
-                select(distinct(column))
+                select(column)
+                .distinct()
                 .where(Entry.deleted_at.is_(None), Entry.edit_status == "Final", column != "")
                 .order_by(column)
             )

@@ -94,15 +94,20 @@ def list_queued_before(session: Session, queued_before: datetime) -> Sequence[st
     return session.execute(stmt).scalars().all()
 
 
-def requeue_if_stale(session: Session, job_id: str, attempt: int, note: str) -> bool:
+def release_if_stale(
+    session: Session, job_id: str, attempt: int, heartbeat_before: datetime,
+    values: dict[str, Any],
+) -> bool:
+    """Take a job from a worker that stopped beating (only if it still has not beaten)."""
     stmt = (
         update(DownloadJob)
         .where(
             DownloadJob.id == job_id,
             DownloadJob.attempts == attempt,
             DownloadJob.status == JobStatus.downloading,
+            DownloadJob.heartbeat_at < heartbeat_before,
         )
-        .values(status=JobStatus.queued, error=note, heartbeat_at=None, updated_at=utcnow())
+        .values(**values, updated_at=utcnow())
     )
     return session.execute(stmt).rowcount > 0
 
@@ -115,3 +120,15 @@ def delete_finished(session: Session, *, email: str | None = None,
     if finished_before is not None:
         stmt = stmt.where(DownloadJob.finished_at < finished_before)
     return session.execute(stmt).rowcount
+
+
+QUEUE_LOCK_KEY = 8_352_001
+
+
+def lock_queue(session: Session) -> None:
+    """Serialise enqueueing so that two requests cannot both take the last free place.
+
+    SQLite writers already queue on ``BEGIN IMMEDIATE``; PostgreSQL takes a transaction lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(QUEUE_LOCK_KEY)))

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-29 06:12:09.496895
+Create Date: 2026-11-29 06:14:39.810980
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('requested_by_id', sa.Integer(), nullable=True),
     sa.Column('requested_by_email', sa.String(length=254), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('tries', sa.Integer(), nullable=False),
     sa.Column('max_attempts', sa.Integer(), nullable=False),
     sa.Column('downloaded_bytes', sa.BigInteger(), nullable=False),
     sa.Column('total_bytes', sa.BigInteger(), nullable=True),

@@ -1,0 +1,2 @@
+"""Background work: thin queue tasks and periodic schedules that call services (an entrypoint,
+like ``http/``)."""

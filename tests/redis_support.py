@@ -1,0 +1,26 @@
+"""Where the tests find Redis: ADDA_TEST_REDIS_URL, default the local server."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+
+import pytest
+import redis
+
+REDIS_URL = os.environ.get("ADDA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_url_or_skip() -> str:
+    """The Redis URL; absent Redis fails under CI and is skipped loudly elsewhere."""
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+        return REDIS_URL
+    except redis.RedisError as exc:
+        message = f"Redis NOT AVAILABLE at {REDIS_URL}, its tests are SKIPPED: {exc}"
+        if os.environ.get("CI"):
+            pytest.fail(f"Redis is required under CI: {exc}")
+        print(f"\n!!! {message} !!!\n", file=sys.stderr)
+        warnings.warn(message, stacklevel=2)
+        pytest.skip(message)
