@@ -37,6 +37,9 @@ def make_settings(database_url: str, var_dir: Path, **overrides: object) -> Sett
         "environment": "test",
         "jwt_secret": "test-secret-" + "x" * 40,
         "db_pool_size": 5,
+        # Request budgets are exercised by their own tests; elsewhere they would only couple
+        # unrelated tests that share a process and a client address.
+        "rate_limits_enabled": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[arg-type]

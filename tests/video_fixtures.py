@@ -51,6 +51,7 @@ def video_settings(root: Path, **overrides: Any) -> dict[str, Any]:
         "job_heartbeat_seconds": 0.2,
         "worker_poll_seconds": 0.1,
         "public_base_url": "http://testserver",
+        "rate_limits_enabled": False,  # tests poll status far faster than people do
     }
     values.update(overrides)
     return values

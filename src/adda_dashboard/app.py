@@ -15,6 +15,7 @@ from adda_dashboard.http.api import auth, entries, meta, ops, reports, tickets
 from adda_dashboard.http.api import downloads, videos
 from adda_dashboard.http.fast_reads import FastReads
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
+from adda_dashboard.http.rate_limiting import RateLimitMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
 from adda_dashboard.logging_setup import configure_logging
 from adda_dashboard.settings import Settings
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.state.container = container
     errors.install(app)
     app.add_middleware(FastReads)  # innermost: CORS and request ids wrap its answers too
+    app.add_middleware(RateLimitMiddleware)  # before the fast path, so it is limited too
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
-from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.metrics import instruments
+from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.redis_link import RedisLink
+from adda_dashboard.adapters.request_limits import RequestLimiter
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db import migrate
 from adda_dashboard.db.engine import Database, build_engine
@@ -53,6 +54,7 @@ class Container:
     videos: VideoLibrary
     downloads: DownloadService
     queue: JobQueue
+    request_limiter: RequestLimiter | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -100,8 +102,11 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     # Failed sign-ins are counted in Redis when configured, so every instance shares the limits.
     login_throttle = LoginThrottle.from_settings(settings, redis)
     auth = AuthService(
-        db, signer, taxonomy,
-        throttle=login_throttle, legacy_email_login=settings.legacy_email_login,
+        db,
+        signer,
+        taxonomy,
+        throttle=login_throttle,
+        legacy_email_login=settings.legacy_email_login,
     )
     # Built from settings only: the certificates are fetched at the first Google sign-in.
     verifier = GoogleIdTokenVerifier(settings.google_client_id, settings.google_certs_url)
@@ -129,4 +134,16 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         videos=video.videos,
         downloads=video.downloads,
         queue=video.queue,
+        request_limiter=build_request_limiter(settings, redis),
     )
+
+
+def build_request_limiter(settings: Settings, redis: RedisLink | None) -> RequestLimiter | None:
+    if not settings.rate_limits_enabled:
+        return None
+    policies = {
+        kind: (getattr(settings, f"rate_limit_{kind}_user"),
+               getattr(settings, f"rate_limit_{kind}_address"))
+        for kind in ("read", "write", "expensive")
+    }
+    return RequestLimiter(policies, redis=redis, key_prefix=settings.cache_prefix)

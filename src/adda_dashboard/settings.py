@@ -77,6 +77,14 @@ class Settings(BaseSettings):
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_seconds: int = Field(default=900, ge=1, le=86400)
     redis_url: str | None = None
+    # Request budgets per user and per client address ("N/second|minute|hour"; see README).
+    rate_limits_enabled: bool = True
+    rate_limit_read_user: str = "1200/minute"
+    rate_limit_read_address: str = "3000/minute"
+    rate_limit_write_user: str = "120/minute"
+    rate_limit_write_address: str = "600/minute"
+    rate_limit_expensive_user: str = "10/minute"
+    rate_limit_expensive_address: str = "30/minute"
     # Caches: answers are validated by dataset version on every request; the TTL is an upper bound.
     cache_prefix: str = "adda"
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)

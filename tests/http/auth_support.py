@@ -38,8 +38,13 @@ def signed_in(container: Container, role: Role, email: str | None = None) -> tup
     with container.db.write() as session:
         user = users_repo.insert(
             session,
-            User(email=email, username=email.split("@")[0], password_hash=password_hash(),
-                 role=role.value, auth_source="password"),
+            User(
+                email=email,
+                username=email.split("@")[0],
+                password_hash=password_hash(),
+                role=role.value,
+                auth_source="password",
+            ),
         )
         token = container.auth.session_for(user, "Password")["token"]
     return email, str(token)

@@ -45,23 +45,46 @@ ENDPOINTS = [
     Endpoint("GET", "/api/exams", Role.viewer, 200),
     Endpoint("GET", "/api/leaderboard", Role.viewer, 200),
     Endpoint("POST", "/api/add", Role.contributor, 200, Role.viewer, factories.valid_entry()),
-    Endpoint("PUT", "/api/update/{id}", Role.contributor, 200, Role.viewer,
-             {"Editor Brief": "changed"}, entry="live"),
+    Endpoint(
+        "PUT",
+        "/api/update/{id}",
+        Role.contributor,
+        200,
+        Role.viewer,
+        {"Editor Brief": "changed"},
+        entry="live",
+    ),
     Endpoint("DELETE", "/api/delete/{id}", Role.contributor, 200, Role.viewer, entry="live"),
     Endpoint("GET", "/api/entries/{id}", Role.viewer, 200, entry="live"),
     Endpoint("GET", "/api/entries/{id}/history", Role.viewer, 200, entry="live"),
-    Endpoint("POST", "/api/entries/{id}/restore", Role.admin, 200, Role.contributor,
-             entry="deleted"),
+    Endpoint(
+        "POST", "/api/entries/{id}/restore", Role.admin, 200, Role.contributor, entry="deleted"
+    ),
     Endpoint("GET", "/api/auth/verify", Role.viewer, 200),
     Endpoint("GET", "/api/auth/me", Role.viewer, 200),
     Endpoint("POST", "/api/auth/logout", Role.viewer, 200),
-    Endpoint("POST", "/api/auth/change-password", Role.viewer, 200, None,
-             {"current_password": factories.PASSWORD, "new_password": NEW_PASSWORD}),
+    Endpoint(
+        "POST",
+        "/api/auth/change-password",
+        Role.viewer,
+        200,
+        None,
+        {"current_password": factories.PASSWORD, "new_password": NEW_PASSWORD},
+    ),
 ]
-READS = [e for e in ENDPOINTS if e.method == "GET" and e.path.startswith("/api/")
-         and not e.path.startswith("/api/auth") and not e.path.endswith("/history")]
-WRITES = [e for e in ENDPOINTS if e.path in ("/api/add", "/api/update/{id}", "/api/delete/{id}",
-                                             "/api/entries/{id}/restore")]
+READS = [
+    e
+    for e in ENDPOINTS
+    if e.method == "GET"
+    and e.path.startswith("/api/")
+    and not e.path.startswith("/api/auth")
+    and not e.path.endswith("/history")
+]
+WRITES = [
+    e
+    for e in ENDPOINTS
+    if e.path in ("/api/add", "/api/update/{id}", "/api/delete/{id}", "/api/entries/{id}/restore")
+]
 
 # Token kinds: how the header is made from a valid token, and the 401 message it must get.
 TOKEN_CASES = {
@@ -127,8 +150,10 @@ def _prepare(endpoint: Endpoint, client: TestClient, container: Container) -> tu
 def _state(container: Container) -> tuple[Any, ...]:
     """Everything a refused call must leave alone: live entries and every user's credentials."""
     with container.db.read() as session:
-        users = [(u.email, u.token_version, u.password_hash, u.role)
-                 for u in users_repo.list_all(session)]
+        users = [
+            (u.email, u.token_version, u.password_hash, u.role)
+            for u in users_repo.list_all(session)
+        ]
     return container.entries.legacy_list()["data"], users
 
 
@@ -179,8 +204,12 @@ def test_a_valid_token_of_an_allowed_role_gets_the_answer(
 # Tickets ----------------------------------------------------------------------------------------
 
 TICKET = {
-    "Ticket ID": "TKT-1700000000000-1", "Vertical": "SSC", "Exam Name": "GD",
-    "Subject": "English", "Issue Type": "Wrong Data Entry", "Status": "Open",
+    "Ticket ID": "TKT-1700000000000-1",
+    "Vertical": "SSC",
+    "Exam Name": "GD",
+    "Subject": "English",
+    "Issue Type": "Wrong Data Entry",
+    "Status": "Open",
     "Issue Text": "The link is wrong",
 }
 
@@ -206,9 +235,7 @@ def test_a_ticket_with_a_bad_token_gets_401(
 # Email-only sign-in -----------------------------------------------------------------------------
 
 
-def test_email_only_sign_in_is_refused_by_default(
-    client: TestClient, container: Container
-) -> None:
+def test_email_only_sign_in_is_refused_by_default(client: TestClient, container: Container) -> None:
     email, _token = signed_in(container, Role.contributor)
     response = client.post("/api/auth/login", json={"email": email})
     assert response.status_code == 401
@@ -216,12 +243,12 @@ def test_email_only_sign_in_is_refused_by_default(
     assert "token" not in response.json()
 
 
-def test_email_only_sign_in_works_with_the_legacy_setting(
-    database_url: str, var_dir: Path
-) -> None:
+def test_email_only_sign_in_works_with_the_legacy_setting(database_url: str, var_dir: Path) -> None:
     reset(database_url)
-    with own_container(database_url, var_dir, legacy_email_login=True) as legacy, \
-            client_of(legacy) as client:
+    with (
+        own_container(database_url, var_dir, legacy_email_login=True) as legacy,
+        client_of(legacy) as client,
+    ):
         response = client.post("/api/auth/login", json={"email": "New.Person@adda247.com "})
         assert response.status_code == 200, response.text
         body = response.json()
@@ -239,8 +266,10 @@ def test_email_only_sign_in_works_with_the_legacy_setting(
 @pytest.fixture
 def open_reads(database_url: str, var_dir: Path) -> Any:
     reset(database_url)
-    with own_container(database_url, var_dir, open_reads=True) as container, \
-            client_of(container) as client:
+    with (
+        own_container(database_url, var_dir, open_reads=True) as container,
+        client_of(container) as client,
+    ):
         yield client, container
 
 

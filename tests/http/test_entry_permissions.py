@@ -54,8 +54,9 @@ def test_contributor_cannot_update_another_contributors_entry(
     client: TestClient, container: Container, alice: Member, bob: Member
 ) -> None:
     entry = add_entry(client, bob[1])
-    response = client.put(f"/api/update/{entry['id']}", json={"Editor Brief": "mine now"},
-                          headers=alice[1])
+    response = client.put(
+        f"/api/update/{entry['id']}", json={"Editor Brief": "mine now"}, headers=alice[1]
+    )
     assert response.status_code == 403
     assert response.json()["success"] is False
     assert stored(container, entry["id"]) == entry
@@ -67,8 +68,9 @@ def test_contributor_cannot_update_another_contributors_entry_with_its_whole_rec
 ) -> None:
     """The frontend sends the whole record back, owner's email included: still refused."""
     entry = add_entry(client, bob[1])
-    response = client.put(f"/api/update/{entry['id']}",
-                          json={**entry, "Editor Brief": "mine now"}, headers=alice[1])
+    response = client.put(
+        f"/api/update/{entry['id']}", json={**entry, "Editor Brief": "mine now"}, headers=alice[1]
+    )
     assert response.status_code == 403
     assert stored(container, entry["id"]) == entry
 
@@ -77,8 +79,7 @@ def test_contributor_cannot_take_over_another_contributors_entry_by_crediting_th
     client: TestClient, container: Container, alice: Member, bob: Member
 ) -> None:
     entry = add_entry(client, bob[1])
-    response = client.put(f"/api/update/{entry['id']}", json={"Email": alice[0]},
-                          headers=alice[1])
+    response = client.put(f"/api/update/{entry['id']}", json={"Email": alice[0]}, headers=alice[1])
     assert response.status_code == 403
     assert stored(container, entry["id"]) == entry
 
@@ -121,8 +122,11 @@ def test_contributor_cannot_credit_their_own_entry_to_another_contributor(
     client: TestClient, container: Container, alice: Member, bob: Member
 ) -> None:
     entry = add_entry(client, alice[1])
-    response = client.put(f"/api/update/{entry['id']}",
-                          json={"Email": bob[0], "Editor Brief": "slipped in"}, headers=alice[1])
+    response = client.put(
+        f"/api/update/{entry['id']}",
+        json={"Email": bob[0], "Editor Brief": "slipped in"},
+        headers=alice[1],
+    )
     assert response.status_code == 403
     assert response.json()["field"] == "Email"
     assert stored(container, entry["id"]) == entry
@@ -148,8 +152,9 @@ def test_contributor_can_edit_and_delete_their_own_entry(
     client: TestClient, container: Container, alice: Member
 ) -> None:
     entry = add_entry(client, alice[1])
-    response = client.put(f"/api/update/{entry['id']}", json={"Editor Brief": "tighter cut"},
-                          headers=alice[1])
+    response = client.put(
+        f"/api/update/{entry['id']}", json={"Editor Brief": "tighter cut"}, headers=alice[1]
+    )
     assert response.status_code == 200
     assert stored(container, entry["id"])["Editor Brief"] == "tighter cut"  # type: ignore[index]
     assert client.delete(f"/api/delete/{entry['id']}", headers=alice[1]).status_code == 200
@@ -164,8 +169,11 @@ def test_editor_can_edit_anyones_entry_and_credit_another_email(
 ) -> None:
     editor = member(container, Role.editor)
     entry = add_entry(client, alice[1])
-    response = client.put(f"/api/update/{entry['id']}",
-                          json={"Editor Brief": "recut", "Email": bob[0]}, headers=editor[1])
+    response = client.put(
+        f"/api/update/{entry['id']}",
+        json={"Editor Brief": "recut", "Email": bob[0]},
+        headers=editor[1],
+    )
     assert response.status_code == 200, response.text
     after = stored(container, entry["id"])
     assert after is not None

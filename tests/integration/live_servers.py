@@ -32,6 +32,7 @@ def server_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]
         ADDA_ENVIRONMENT="test",
         ADDA_MIGRATE_ON_START="false",
         ADDA_LOG_LEVEL="WARNING",
+        ADDA_RATE_LIMITS_ENABLED="false",
         ADDA_ACCESS_LOG=str(var_dir / "access.log"),
         ADDA_ERROR_LOG=str(var_dir / "error.log"),
     )

@@ -25,6 +25,7 @@ class DownloadFailed(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.tries = 1
 
 
 class AddressRefused(Exception):

@@ -126,4 +126,3 @@ class LoginThrottle:
             if result is not _UNAVAILABLE:
                 return result  # type: ignore[return-value]
         return operation(self._local)
-

@@ -67,6 +67,7 @@ _TRANSIENT = re.compile(
     r"giving up after",
     re.IGNORECASE,
 )
+_CUT_SHORT = re.compile(r"(\d+) bytes read, (\d+) more expected")
 _PLAIN_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"not a bot|Sign in to confirm", re.I),
@@ -128,6 +129,12 @@ def explain(text: str) -> str:
     for pattern, words in _PLAIN_WORDS:
         if pattern.search(cleaned):
             return words
+    cut = _CUT_SHORT.search(cleaned)
+    if cut:
+        return (
+            "The video host closed the connection before the whole video arrived "
+            f"({cut.group(1)} bytes received, {cut.group(2)} missing)."
+        )
     if _TRANSIENT.search(cleaned):
         return f"The connection to the video host failed ({cleaned[:300]})."
     return f"The download failed: {cleaned[:500]}"

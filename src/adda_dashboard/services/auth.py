@@ -14,7 +14,13 @@ from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import User
 from adda_dashboard.db.repositories import users as users_repo
-from adda_dashboard.domain.entry_rules import check_email, clean_text
+from adda_dashboard.domain.entry_rules import (
+    check_email,
+    check_known_keys,
+    check_sign_in_name,
+    check_username,
+    clean_text,
+)
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from adda_dashboard.services.taxonomy import TaxonomyService
@@ -78,11 +84,12 @@ class AuthService:
         """
         if not body or not isinstance(body, Mapping):
             raise Invalid("No data provided", field="body")
+        check_known_keys(body, ("email", "username", "password"))
         identifier = body.get("email") or body.get("username")
         if identifier is None or (isinstance(identifier, str) and not identifier.strip()):
             raise Invalid("Email is required", field="email")
         field = "email" if body.get("email") else "username"
-        identifier = clean_text(field, identifier, max_length=254)
+        identifier = check_sign_in_name(clean_text(field, identifier, max_length=254), field)
         password = body.get("password")
         if password is None or password == "":
             return self._email_only_login(identifier)
@@ -163,6 +170,7 @@ class AuthService:
         username = clean_text("username", body.get("username") or "", max_length=254)
         if not username:
             raise Invalid("Username is required", field="username")
+        check_username(username)
         email = clean_text("email", body.get("email") or "", max_length=254)
         if not email:
             raise Invalid("Email is required", field="email")
@@ -190,6 +198,8 @@ class AuthService:
         return response
 
     def refresh(self, body: Any) -> dict[str, Any]:
+        if isinstance(body, Mapping):
+            check_known_keys(body, ("refresh_token",))
         token = body.get("refresh_token") if isinstance(body, Mapping) else None
         if not token or not isinstance(token, str):
             raise Invalid("'refresh_token' is required", field="refresh_token")
@@ -220,14 +230,18 @@ class AuthService:
     def change_password(self, actor: Actor, body: Any) -> dict[str, Any]:
         if not isinstance(body, Mapping):
             raise Invalid("No data provided", field="body")
+        check_known_keys(body, ("current_password", "new_password"))
         new_password = check_password(body.get("new_password"), field="new_password")
+        current = body.get("current_password")
+        if current is not None and not isinstance(current, str):
+            raise Invalid("'current_password' must be a string", field="current_password")
         with self._db.write() as session:
             user = users_repo.get_by_id(session, actor.user_id or 0)
             if user is None:
                 raise Unauthorized("Invalid token")
-            if user.password_hash and not verify_password(
-                user.password_hash, str(body.get("current_password") or "")
-            ):
+            if user.password_hash and not current:
+                raise Invalid("'current_password' is required", field="current_password")
+            if user.password_hash and not verify_password(user.password_hash, current or ""):
                 raise Forbidden("The current password is wrong", field="current_password")
             user.password_hash = hash_password(new_password)
             user.token_version += 1

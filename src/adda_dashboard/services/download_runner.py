@@ -106,7 +106,10 @@ class DownloadRunner:
         except JobTakenAway:
             self._library.log.record("download_abandoned", id=job_id, attempt=attempt)
         except DownloadFailed as exc:
-            self._fail(job_id, attempt, explain(exc.message))
+            message = explain(exc.message)
+            if is_transient(exc.message):
+                message += f" Gave up after {exc.tries} tries."
+            self._fail(job_id, attempt, message)
         except AppError as exc:
             self._fail(job_id, attempt, exc.message)
         except Exception:
@@ -137,19 +140,25 @@ class DownloadRunner:
             ),
             reraise=True,
         )
-        for try_state in retrying:
-            with try_state:
-                shutil.rmtree(work, ignore_errors=True)  # a retry starts from nothing
-                work.mkdir(parents=True, exist_ok=True)
-                if not self.touch(job.id, attempt, {
-                    "tries": job.tries + try_state.retry_state.attempt_number,
-                    "downloaded_bytes": 0, "total_bytes": None, "percent": 0.0,
-                    "speed_bps": None, "eta_seconds": None, "heartbeat_at": utcnow(),
-                }):
-                    raise JobTakenAway
-                return self._downloader.download(
-                    job.url, work, self._progress_hook(job.id, attempt, heartbeat)
-                )
+        tries = 0
+        try:
+            for try_state in retrying:
+                with try_state:
+                    tries = try_state.retry_state.attempt_number
+                    shutil.rmtree(work, ignore_errors=True)  # a retry starts from nothing
+                    work.mkdir(parents=True, exist_ok=True)
+                    if not self.touch(job.id, attempt, {
+                        "tries": job.tries + tries,
+                        "downloaded_bytes": 0, "total_bytes": None, "percent": 0.0,
+                        "speed_bps": None, "eta_seconds": None, "heartbeat_at": utcnow(),
+                    }):
+                        raise JobTakenAway
+                    return self._downloader.download(
+                        job.url, work, self._progress_hook(job.id, attempt, heartbeat)
+                    )
+        except DownloadFailed as exc:
+            exc.tries = tries
+            raise
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     def _progress_hook(self, job_id: str, attempt: int, heartbeat: _Heartbeat) -> Any:

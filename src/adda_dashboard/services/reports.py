@@ -52,9 +52,10 @@ class ReportService:
                 select(column)
                 .distinct()
                 .where(Entry.deleted_at.is_(None), Entry.edit_status == "Final", column != "")
-                .order_by(column)
             )
-            return [v for (v,) in session.execute(stmt)]
+            # Sorted here, by code point as the original's sorted(): ORDER BY would follow the
+            # database's collation, which differs between SQLite and PostgreSQL and by locale.
+            return sorted(v for (v,) in session.execute(stmt))
 
         with self._db.read() as session:
             return {

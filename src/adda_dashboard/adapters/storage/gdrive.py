@@ -84,13 +84,13 @@ class DriveStorage:
 
     def _build(self) -> Any:
         import google_auth_httplib2
-        import httplib2
         from googleapiclient.discovery import build, build_from_document
         from googleapiclient.discovery_cache import get_static_doc
+        from googleapiclient.http import build_http
 
-        http = google_auth_httplib2.AuthorizedHttp(
-            self._credentials, http=httplib2.Http(timeout=HTTP_TIMEOUT_S)
-        )
+        transport = build_http()  # httplib2 that leaves 308 (resumable progress) alone
+        transport.timeout = HTTP_TIMEOUT_S
+        http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=transport)
         if not self._api_endpoint:
             return build("drive", "v3", http=http, static_discovery=True, cache_discovery=False)
         document = json.loads(get_static_doc("drive", "v3") or "{}")

@@ -13,6 +13,9 @@ from adda_dashboard.http.deps import ContainerDep
 
 router = APIRouter(tags=["service"])
 
+# How ``GET /`` names the configured video storage (the original always said "Google Drive").
+STORAGE_NAMES = {"local": "Local disk", "s3": "Amazon S3", "gdrive": "Google Drive"}
+
 
 def utc_timestamp() -> str:
     """The original's ``datetime.utcnow().isoformat()``: UTC, no zone suffix."""
@@ -20,12 +23,12 @@ def utc_timestamp() -> str:
 
 
 @router.get("/")
-def root() -> dict[str, Any]:
+def root(container: ContainerDep) -> dict[str, Any]:
     return {
         "message": "Adda Education Dashboard API",
         "status": "running",
         "version": __version__,
-        "storage": "Local disk",
+        "storage": STORAGE_NAMES[container.settings.storage_backend],
     }
 
 
