@@ -4,8 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+BENCH_STAMP := $(VENV)/.bench-stamp
 DEMO_ENTRIES ?= 2000
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 
 .DEFAULT_GOAL := help
 
@@ -45,6 +47,22 @@ format: $(STAMP) ## Format the code with ruff
 .PHONY: migrate
 migrate: $(STAMP) ## Bring the database schema up to date
 	$(BIN)/adda-dashboard migrate
+
+.PHONY: worker
+worker: $(STAMP) ## Run the background job worker alone (downloads, video housekeeping)
+	$(BIN)/adda-dashboard worker
+
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+.PHONY: bench
+bench: $(STAMP) $(BENCH_STAMP) ## Ours vs the seed baseline under load, one report (< 10 min; BENCH_ARGS=--quick)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+.PHONY: bench-upload
+bench-upload: $(STAMP) ## Peak server memory during a 1 GB upload and 10 concurrent 200 MB uploads
+	$(BIN)/python bench/upload_memory.py
 
 .PHONY: clean
 clean: ## Remove the virtualenv and local data (var/, logs/)

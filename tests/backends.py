@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -47,7 +46,6 @@ def require_postgres() -> None:
         pytest.fail(f"PostgreSQL is required under CI and is not reachable: {reason}")
     message = f"PostgreSQL NOT AVAILABLE, its tests are SKIPPED: {reason}"
     print(f"\n!!! {message} !!!\n", file=sys.stderr)
-    warnings.warn(message, stacklevel=2)
     pytest.skip(message)
 
 

@@ -53,10 +53,17 @@ class DriveStandIn:
                 length = int(self.headers.get("Content-Length") or 0)
                 return self.rfile.read(length) if length else b""
 
-            def _send(self, status: int, body: Any = None, headers: dict[str, str] | None = None,
-                      raw: bytes | None = None) -> None:
-                payload = raw if raw is not None else (
-                    json.dumps(body).encode() if body is not None else b""
+            def _send(
+                self,
+                status: int,
+                body: Any = None,
+                headers: dict[str, str] | None = None,
+                raw: bytes | None = None,
+            ) -> None:
+                payload = (
+                    raw
+                    if raw is not None
+                    else (json.dumps(body).encode() if body is not None else b"")
                 )
                 self.send_response(status)
                 for name, value in (headers or {}).items():
@@ -77,8 +84,14 @@ class DriveStandIn:
                 if parts.path == "/token":
                     with standin.lock:
                         standin.token_requests += 1
-                    self._send(200, {"access_token": "standin-token", "expires_in": 3600,
-                                     "token_type": "Bearer"})
+                    self._send(
+                        200,
+                        {
+                            "access_token": "standin-token",
+                            "expires_in": 3600,
+                            "token_type": "Bearer",
+                        },
+                    )
                     return
                 with standin.lock:
                     standin.authorizations.append(self.headers.get("Authorization", ""))
@@ -111,8 +124,9 @@ class DriveStandIn:
             total = int(h.headers.get("X-Upload-Content-Length") or -1)
             with self.lock:
                 self.sessions[session_id] = UploadSession(json.loads(body or b"{}"), total)
-            location = f"{self.endpoint}/upload/drive/v3/files?uploadType=resumable" \
-                       f"&upload_id={session_id}"
+            location = (
+                f"{self.endpoint}/upload/drive/v3/files?uploadType=resumable&upload_id={session_id}"
+            )
             h._send(200, {}, headers={"Location": location})
             return
         if path == "/upload/drive/v3/files" and method == "PUT":
@@ -133,8 +147,10 @@ class DriveStandIn:
         elif method == "GET" and query.get("alt") == "media":
             h._send(200, raw=file.data, headers={"Content-Type": "application/octet-stream"})
         elif method == "GET":
-            h._send(200, {"id": file.id, "name": file.name, "size": str(len(file.data)),
-                          "trashed": False})
+            h._send(
+                200,
+                {"id": file.id, "name": file.name, "size": str(len(file.data)), "trashed": False},
+            )
         elif method == "DELETE":
             with self.lock:
                 del self.files[file.id]
@@ -148,7 +164,7 @@ class DriveStandIn:
             h._not_found()
             return
         content_range = h.headers.get("Content-Range", "")
-        unit, _, spec = content_range.partition(" ")
+        _unit, _, spec = content_range.partition(" ")
         span, _, total = spec.partition("/")
         if total and total != "*":
             session.total = int(total)
@@ -164,8 +180,10 @@ class DriveStandIn:
         file_id = "drv" + uuid.uuid4().hex[:24]
         with self.lock:
             self.files[file_id] = DriveFile(
-                id=file_id, name=session.metadata.get("name", ""),
-                parents=list(session.metadata.get("parents", [])), data=bytes(session.received),
+                id=file_id,
+                name=session.metadata.get("name", ""),
+                parents=list(session.metadata.get("parents", [])),
+                data=bytes(session.received),
             )
         h._send(200, {"id": file_id, "size": str(len(session.received))})
 

@@ -3,6 +3,7 @@ queue and settings over the (emptied) test database."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -10,15 +11,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from starlette.testclient import TestClient
 
 from adda_dashboard.adapters.queue import BackgroundWorker
 from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.db.models import User
 from adda_dashboard.domain.roles import Role
-from tests import factories
 from tests.conftest import make_settings
 from tests.video_support import Samples, make_samples
+
+_serial = itertools.count(1)
 
 
 @dataclass
@@ -32,8 +36,19 @@ class VideoStack:
     def video_dir(self) -> Path:
         return self.root / "var" / "videos"
 
-    def headers(self, role: Role = Role.contributor, email: str | None = None) -> dict[str, str]:
-        return factories.user_headers(self.client, self.container, role, email)
+    def headers(self, role: Role = Role.contributor) -> dict[str, str]:
+        """A new user's Authorization header, from the real token signer.
+
+        The account has no password, so no password hash is computed: sign-in itself is
+        tested elsewhere, and hashing would dominate these tests' time.
+        """
+        email = f"video{next(_serial)}.{role.value}@adda247.com"
+        self.container.users.create(email=email, role=role, password=None)
+        with self.container.db.read() as session:
+            user = session.execute(select(User).where(User.email == email)).scalar_one()
+            session.expunge_all()
+        token = self.container.auth.session_for(user, "password")["token"]
+        return {"Authorization": f"Bearer {token}"}
 
     def worker(self, threads: int = 2) -> BackgroundWorker:
         """A queue consumer on threads of this process; stopped with the stack."""
@@ -74,7 +89,9 @@ def video_stack(
             nonlocal count
             count += 1
             root = tmp_path / f"app{count}"
-            settings = make_settings(database_url, root / "var", **video_settings(root, **overrides))
+            settings = make_settings(
+                database_url, root / "var", **video_settings(root, **overrides)
+            )
             own = bootstrap(settings, run_migrations=False)
             own.taxonomy.load_packaged()
             stack.callback(own.close)

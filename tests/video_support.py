@@ -138,8 +138,9 @@ def serving(payload: bytes, mode: str = "full") -> Iterator[VideoHost]:
         yield host
 
 
-def wait_for(predicate: Any, *, timeout: float = 60.0, interval: float = 0.05,
-              what: str = "condition") -> Any:
+def wait_for(
+    predicate: Any, *, timeout: float = 60.0, interval: float = 0.1, what: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail loudly at the deadline."""
     deadline = time.monotonic() + timeout
     while True:
@@ -159,8 +160,13 @@ def files_under(directory: Path) -> list[Path]:
 
 
 def multipart_upload(
-    client: Any, path: Path | None, *, headers: dict[str, str], name: str | None = None,
-    data: dict[str, str] | None = None, content: bytes | None = None,
+    client: Any,
+    path: Path | None,
+    *,
+    headers: dict[str, str],
+    name: str | None = None,
+    data: dict[str, str] | None = None,
+    content: bytes | None = None,
 ) -> httpx.Response:
     body = content if content is not None else (path.read_bytes() if path else b"")
     filename = name or (path.name if path else "clip.mp4")

@@ -11,8 +11,7 @@ from starlette.middleware.cors import CORSMiddleware
 from adda_dashboard import __version__
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
-from adda_dashboard.http.api import auth, entries, meta, ops, reports, tickets
-from adda_dashboard.http.api import downloads, videos
+from adda_dashboard.http.api import auth, downloads, entries, meta, ops, reports, tickets, videos
 from adda_dashboard.http.fast_reads import FastReads
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.rate_limiting import RateLimitMiddleware

@@ -8,13 +8,12 @@ from datetime import timedelta
 
 from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
 from adda_dashboard.adapters.metrics import instruments
+from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.request_limits import RequestLimiter
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
-from adda_dashboard.db import migrate
 from adda_dashboard.db.engine import Database, build_engine
-from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.entries import EntryService
@@ -27,8 +26,8 @@ from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
 from adda_dashboard.services.transfer import TransferService
 from adda_dashboard.services.users import UserService
-from adda_dashboard.services.videos import VideoLibrary
 from adda_dashboard.services.versions import DatasetVersions
+from adda_dashboard.services.videos import VideoLibrary
 from adda_dashboard.settings import Settings
 from adda_dashboard.video_bootstrap import build_video_services
 
@@ -85,6 +84,8 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         run_migrations = db.is_sqlite and settings.migrate_on_start
     taxonomy = TaxonomyService(db, settings.allowed_email_domains)
     if run_migrations:
+        from adda_dashboard.db import migrate  # Alembic is heavy to import: only when used
+
         migrate.upgrade(url)
         taxonomy.load_packaged()
     signer = TokenSigner(

@@ -47,8 +47,9 @@ def build_video_services(settings: Settings, db: Database, entries: EntryService
         db,
         queue,
         library,
-        Downloader(socket_timeout_s=settings.download_socket_timeout_seconds,
-                   max_filesize=max_bytes),
+        Downloader(
+            socket_timeout_s=settings.download_socket_timeout_seconds, max_filesize=max_bytes
+        ),
         DownloadPolicy(
             queue_limit=settings.download_queue_limit,
             user_limit=settings.download_user_limit,

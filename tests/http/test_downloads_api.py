@@ -3,6 +3,7 @@ run by a queue consumer on threads of the test process."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -17,11 +18,12 @@ StackFactory = Callable[..., VideoStack]
 FINISHED = ("completed", "failed", "cancelled")
 
 
-def queue_download(stack: VideoStack, headers: dict[str, str], url: str, **extra: Any
-                   ) -> dict[str, Any]:
-    response = stack.client.post("/api/download-youtube",
-                                 json={"youtube_url": url, "async": True, **extra},
-                                 headers=headers)
+def queue_download(
+    stack: VideoStack, headers: dict[str, str], url: str, **extra: Any
+) -> dict[str, Any]:
+    response = stack.client.post(
+        "/api/download-youtube", json={"youtube_url": url, "async": True, **extra}, headers=headers
+    )
     assert response.status_code == 202, response.text
     return response.json()
 
@@ -132,19 +134,22 @@ def test_a_download_that_is_not_a_video_fails_and_is_not_stored(
 def test_a_full_queue_answers_503_and_a_busy_user_429_with_retry_after(
     video_stack: StackFactory,
 ) -> None:
-    stack = video_stack(download_queue_limit=3, download_user_limit=2,
-                        download_retry_after_seconds=45)
+    stack = video_stack(
+        download_queue_limit=3, download_user_limit=2, download_retry_after_seconds=45
+    )
     alice, bob = stack.headers(), stack.headers()
     url = "http://127.0.0.1:9/never.mp4"  # no worker runs: the jobs stay queued
     queue_download(stack, alice, url)
     queue_download(stack, alice, url)
-    busy = stack.client.post("/api/download-youtube", json={"youtube_url": url, "async": True},
-                             headers=alice)
+    busy = stack.client.post(
+        "/api/download-youtube", json={"youtube_url": url, "async": True}, headers=alice
+    )
     assert busy.status_code == 429
     assert busy.headers["Retry-After"] == "45"
     queue_download(stack, bob, url)
-    full = stack.client.post("/api/download-youtube", json={"youtube_url": url, "async": True},
-                             headers=bob)
+    full = stack.client.post(
+        "/api/download-youtube", json={"youtube_url": url, "async": True}, headers=bob
+    )
     assert full.status_code == 503
     assert full.headers["Retry-After"] == "45"
     assert full.json()["error"] == "Download queue is full. Please try again later."
@@ -163,10 +168,12 @@ def test_finished_jobs_do_not_hold_places_in_the_queue(
         second = queue_download(stack, headers, host.url)
         assert wait_finished(stack, headers, second["download_id"])["duplicate"] is True
     cleaned = stack.client.post("/api/download-youtube/cleanup", headers=headers).json()
-    assert cleaned == {"success": True, "cleaned": 2,
-                       "message": "Cleaned up 2 completed download records"}
-    gone = stack.client.get(f"/api/download-youtube/status/{first['download_id']}",
-                            headers=headers)
+    assert cleaned == {
+        "success": True,
+        "cleaned": 2,
+        "message": "Cleaned up 2 completed download records",
+    }
+    gone = stack.client.get(f"/api/download-youtube/status/{first['download_id']}", headers=headers)
     assert gone.status_code == 404 and gone.json()["error"] == "Download ID not found"
 
 
@@ -196,8 +203,9 @@ def test_sync_mode_waits_for_the_download_and_answers_with_the_file(
     headers = stack.headers()
     stack.worker()
     with serving(samples.square.read_bytes()) as host:
-        response = stack.client.post("/api/download-youtube",
-                                     json={"youtube_url": host.url}, headers=headers)
+        response = stack.client.post(
+            "/api/download-youtube", json={"youtube_url": host.url}, headers=headers
+        )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["status"] == "completed"
@@ -212,16 +220,16 @@ def test_a_queued_job_can_be_cancelled_and_then_never_runs(
     headers = stack.headers()
     with serving(samples.vertical.read_bytes()) as host:
         job = queue_download(stack, headers, host.url)
-        cancelled = stack.client.post(f"/api/download-youtube/{job['download_id']}/cancel",
-                                      headers=headers)
+        cancelled = stack.client.post(
+            f"/api/download-youtube/{job['download_id']}/cancel", headers=headers
+        )
         assert cancelled.json()["status"] == "cancelled"
         stack.worker()
         sentinel = queue_download(stack, headers, host.url)  # runs after the cancelled one
         wait_finished(stack, headers, sentinel["download_id"])
         assert host.gets == 2  # the sentinel's two requests only
     assert status_of(stack, headers, job["download_id"])["status"] == "cancelled"
-    again = stack.client.post(f"/api/download-youtube/{job['download_id']}/cancel",
-                              headers=headers)
+    again = stack.client.post(f"/api/download-youtube/{job['download_id']}/cancel", headers=headers)
     assert again.status_code == 409
 
 
@@ -241,8 +249,9 @@ def test_private_addresses_and_other_schemes_are_refused(
 ) -> None:
     stack = video_stack(download_allow_private=False)
     headers = stack.headers()
-    response = stack.client.post("/api/download-youtube", json={"youtube_url": url},
-                                 headers=headers)
+    response = stack.client.post(
+        "/api/download-youtube", json={"youtube_url": url}, headers=headers
+    )
     assert response.status_code == 400
     assert fragment in response.json()["error"]
     assert response.json()["field"] == "youtube_url"
@@ -250,9 +259,12 @@ def test_private_addresses_and_other_schemes_are_refused(
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [(None, "YouTube URL is required"), ({}, "YouTube URL is required"),
-     ({"youtube_url": "  "}, "YouTube URL cannot be empty"),
-     ({"youtube_url": "https://x.test/v", "async": "yes"}, "'async' must be true or false")],
+    [
+        (None, "YouTube URL is required"),
+        ({}, "YouTube URL is required"),
+        ({"youtube_url": "  "}, "YouTube URL cannot be empty"),
+        ({"youtube_url": "https://x.test/v", "async": "yes"}, "'async' must be true or false"),
+    ],
 )
 def test_malformed_requests_get_the_contract_400s(
     video_stack: StackFactory, body: Any, message: str
@@ -273,8 +285,9 @@ def test_jobs_are_private_to_their_requester_and_editors(
     assert stack.client.get(path, headers=other).status_code == 404
     assert stack.client.get(path, headers=editor).status_code == 200
     viewer = stack.headers(Role.viewer)
-    refused = stack.client.post("/api/download-youtube",
-                                json={"youtube_url": "http://127.0.0.1:9/x.mp4"}, headers=viewer)
+    refused = stack.client.post(
+        "/api/download-youtube", json={"youtube_url": "http://127.0.0.1:9/x.mp4"}, headers=viewer
+    )
     assert refused.status_code == 403
     assert stack.client.post("/api/download-youtube", json={}).status_code == 401
 
@@ -283,9 +296,11 @@ def test_downloads_are_refused_while_free_disk_is_below_the_threshold(
     video_stack: StackFactory,
 ) -> None:
     stack = video_stack(video_min_free_disk_mb=1024 * 1024 * 1024)
-    response = stack.client.post("/api/download-youtube",
-                                 json={"youtube_url": "http://127.0.0.1:9/v.mp4", "async": True},
-                                 headers=stack.headers())
+    response = stack.client.post(
+        "/api/download-youtube",
+        json={"youtube_url": "http://127.0.0.1:9/v.mp4", "async": True},
+        headers=stack.headers(),
+    )
     assert response.status_code == 507
 
 
@@ -298,3 +313,50 @@ def test_a_retried_request_with_the_same_idempotency_key_queues_one_job(
     again = queue_download(stack, headers, "http://127.0.0.1:9/v.mp4")
     assert again["download_id"] == first["download_id"]
     assert stack.container.queue.pending() == 1
+
+
+def test_with_redis_configured_the_queue_lives_in_redis_and_runs_jobs(
+    video_stack: StackFactory, samples: Samples
+) -> None:
+    from huey import RedisHuey
+
+    from tests.redis_support import redis_url_or_skip
+
+    prefix = f"adda-test-{uuid.uuid4().hex[:8]}"
+    stack = video_stack(redis_url=redis_url_or_skip(), cache_prefix=prefix)
+    assert isinstance(stack.container.queue.huey, RedisHuey)
+    headers = stack.headers()
+    try:
+        with serving(samples.vertical.read_bytes()) as host:
+            job = queue_download(stack, headers, host.url)
+            assert stack.container.queue.pending() == 1
+            stack.worker()
+            assert wait_finished(stack, headers, job["download_id"])["status"] == "completed"
+        assert not (stack.root / "var" / "queue.db").exists()
+    finally:
+        stack.container.queue.flush()
+
+
+def test_cancelling_a_running_download_stops_it_and_keeps_nothing(
+    video_stack: StackFactory, samples: Samples
+) -> None:
+    stack = video_stack()
+    headers = stack.headers()
+    with serving(samples.long_landscape.read_bytes(), mode="gate") as host:
+        job = queue_download(stack, headers, host.url)
+        stack.worker()
+        wait_for(
+            lambda: status_of(stack, headers, job["download_id"])["percent"] > 0,
+            what="the download to start",
+        )
+        cancelled = stack.client.post(
+            f"/api/download-youtube/{job['download_id']}/cancel", headers=headers
+        )
+        assert cancelled.json()["status"] == "cancelled"
+        host.release()
+        incoming = stack.video_dir / ".incoming"
+        wait_for(lambda: not list(incoming.glob("dl-*")), what="the worker to clean up")
+    final = status_of(stack, headers, job["download_id"])
+    assert final["status"] == "cancelled" and final["error"] == "Cancelled by request"
+    assert files_under(stack.video_dir) == []
+    assert "download_abandoned" in (stack.root / "logs" / "video_uploads.log").read_text()

@@ -41,16 +41,36 @@ def test_filters_list_sorted_distinct_values_of_live_final_entries_only(
 ) -> None:
     add_entry(client, admin, **{"Subject": "Maths", "Sub category": "Question"})
     add_entry(client, admin, **{"Subject": "Maths", "Sub category": "Question"})
-    add_entry(client, admin, **{"Vertical Name": "Teaching", "Exam Name": "CTET",
-                                "Subject": "English", "Sub category": "Topic/Facts"})
+    add_entry(
+        client,
+        admin,
+        **{
+            "Vertical Name": "Teaching",
+            "Exam Name": "CTET",
+            "Subject": "English",
+            "Sub category": "Topic/Facts",
+        },
+    )
     add_entry(client, admin, **exam_info(**{"Sub category": "Syllabus Overview"}))
     add_entry(client, admin, **exam_info())  # blank subject and sub category: not listed
     # Values that appear only on Re-edit or deleted entries must not be listed.
-    reedit = reedit_entry(**{"Type of Content": "Motivational_or_Fun", "Subject": "Science",
-                             "Sub category": "Classroom Moments"})
+    reedit = reedit_entry(
+        **{
+            "Type of Content": "Motivational_or_Fun",
+            "Subject": "Science",
+            "Sub category": "Classroom Moments",
+        }
+    )
     assert client.post("/api/add", json=reedit, headers=admin).status_code == 200
-    gone = add_entry(client, admin, **{"Subject": "Reasoning", "Sub category": "Tricks & Formulas",
-                                       "Type of Content": "Content"})
+    gone = add_entry(
+        client,
+        admin,
+        **{
+            "Subject": "Reasoning",
+            "Sub category": "Tricks & Formulas",
+            "Type of Content": "Content",
+        },
+    )
     gone_too = add_entry(client, admin, **exam_info(**{"Type of Content": "Motivational_or_Fun"}))
     for entry in (gone, gone_too):
         assert client.delete(f"/api/delete/{entry['id']}", headers=admin).status_code == 200
@@ -100,10 +120,12 @@ def language_collated_url(tmp_path: Path) -> Iterator[str]:
     name = f"adda_icu_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(
-            f"CREATE DATABASE \"{name}\" TEMPLATE template0 LOCALE_PROVIDER icu "
-            "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
-        ))
+        conn.execute(
+            text(
+                f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+            )
+        )
     url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     try:
         migrate.upgrade(url)

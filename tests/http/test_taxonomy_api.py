@@ -12,13 +12,34 @@ from starlette.testclient import TestClient
 
 # API.md A.3: the order the frontend's vertical dropdown shows.
 SERVED_VERTICALS = [
-    "Agriculture", "Bank Post", "Bank Pre", "Odia", "Police", "Punjab", "Railway", "SSC",
-    "Spoken English", "Tamil", "Telugu", "bengal", "bihar", "teaching", "ugc",
+    "Agriculture",
+    "Bank Post",
+    "Bank Pre",
+    "Odia",
+    "Police",
+    "Punjab",
+    "Railway",
+    "SSC",
+    "Spoken English",
+    "Tamil",
+    "Telugu",
+    "bengal",
+    "bihar",
+    "teaching",
+    "ugc",
 ]
 SERVED_CATEGORIES = [
-    "Classroom Moments", "Conceptual Insights", "Exam Life Situations", "Exam Pattern",
-    "Motivational Shorts", "PYQs / Practice Questions", "Preparation Strategy",
-    "Science / GK Facts", "Study Plan", "Syllabus Overview", "Tips & Tricks / Shortcuts",
+    "Classroom Moments",
+    "Conceptual Insights",
+    "Exam Life Situations",
+    "Exam Pattern",
+    "Motivational Shorts",
+    "PYQs / Practice Questions",
+    "Preparation Strategy",
+    "Science / GK Facts",
+    "Study Plan",
+    "Syllabus Overview",
+    "Tips & Tricks / Shortcuts",
 ]
 
 

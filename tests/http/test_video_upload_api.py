@@ -31,13 +31,21 @@ def stored_files(stack: VideoStack) -> list[Path]:
     ],
 )
 def test_upload_reports_metadata_and_shorts_verdict(
-    video_stack: StackFactory, samples: Samples, sample: str, size: tuple[int, int],
-    qualifies: bool, warning: str | None,
+    video_stack: StackFactory,
+    samples: Samples,
+    sample: str,
+    size: tuple[int, int],
+    qualifies: bool,
+    warning: str | None,
 ) -> None:
     stack = video_stack()
     path: Path = getattr(samples, sample)
-    response = multipart_upload(stack.client, path, headers=stack.headers(),
-                                data={"contentType": "Content", "status": "Final"})
+    response = multipart_upload(
+        stack.client,
+        path,
+        headers=stack.headers(),
+        data={"contentType": "Content", "status": "Final"},
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     meta = body["metadata"]
@@ -64,8 +72,13 @@ def test_upload_reports_metadata_and_shorts_verdict(
 
 @pytest.mark.parametrize(
     ("case", "status"),
-    [("png_named_mp4", 415), ("truncated", 415), ("truncated_faststart", 415), ("empty", 400),
-     ("text", 415)],
+    [
+        ("png_named_mp4", 415),
+        ("truncated", 415),
+        ("truncated_faststart", 415),
+        ("empty", 400),
+        ("text", 415),
+    ],
 )
 def test_files_that_are_not_whole_videos_are_refused_and_leave_nothing(
     video_stack: StackFactory, samples: Samples, tmp_path: Path, case: str, status: int
@@ -76,9 +89,10 @@ def test_files_that_are_not_whole_videos_are_refused_and_leave_nothing(
         import av
 
         source = tmp_path / "faststart.mp4"
-        with av.open(str(samples.vertical)) as src, av.open(
-            str(source), "w", options={"movflags": "+faststart"}
-        ) as out:
+        with (
+            av.open(str(samples.vertical)) as src,
+            av.open(str(source), "w", options={"movflags": "+faststart"}) as out,
+        ):
             stream = out.add_stream_from_template(src.streams.video[0])
             for packet in src.demux(src.streams.video[0]):
                 if packet.dts is not None:
@@ -93,8 +107,9 @@ def test_files_that_are_not_whole_videos_are_refused_and_leave_nothing(
         "empty": b"",
         "text": b"just some text, not a video at all\n" * 20,
     }[case]
-    response = multipart_upload(stack.client, None, headers=stack.headers(),
-                                name="clip.mp4", content=content)
+    response = multipart_upload(
+        stack.client, None, headers=stack.headers(), name="clip.mp4", content=content
+    )
     assert response.status_code == status, response.text
     assert response.json()["success"] is False
     assert response.json()["field"] == "video"
@@ -113,8 +128,9 @@ def test_a_path_in_the_file_name_never_reaches_the_file_system(
     body = accepted.json()
     assert body["original_name"] == "passwd.mp4"
     assert "/" not in body["filename"] and ".." not in body["filename"]
-    refused = multipart_upload(stack.client, None, headers=headers, name=evil,
-                               content=b"root:x:0:0:root:/root:/bin/bash\n")
+    refused = multipart_upload(
+        stack.client, None, headers=headers, name=evil, content=b"root:x:0:0:root:/root:/bin/bash\n"
+    )
     assert refused.status_code == 415
     everything = files_under(stack.root)
     assert stack.video_dir / body["filename"] in everything
@@ -131,8 +147,9 @@ def test_oversize_upload_with_declared_length_gets_413_and_leaves_nothing(
     video_stack: StackFactory,
 ) -> None:
     stack = video_stack(video_max_upload_mb=1)
-    response = multipart_upload(stack.client, None, headers=stack.headers(),
-                                content=_padded_mp4(2 * 1024 * 1024))
+    response = multipart_upload(
+        stack.client, None, headers=stack.headers(), content=_padded_mp4(2 * 1024 * 1024)
+    )
     assert response.status_code == 413
     assert response.json()["field"] == "video"
     assert stored_files(stack) == []
@@ -145,15 +162,18 @@ def test_oversize_streamed_upload_without_length_gets_413_and_leaves_nothing(
     boundary = "videoboundary"
 
     def body() -> Iterator[bytes]:
-        yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"video\"; "
-               f"filename=\"big.mp4\"\r\nContent-Type: video/mp4\r\n\r\n").encode()
+        yield (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="video"; '
+            f'filename="big.mp4"\r\nContent-Type: video/mp4\r\n\r\n'
+        ).encode()
         payload = _padded_mp4(3 * 1024 * 1024)
         for start in range(0, len(payload), 64 * 1024):
-            yield payload[start:start + 64 * 1024]
+            yield payload[start : start + 64 * 1024]
         yield f"\r\n--{boundary}--\r\n".encode()
 
     response = stack.client.post(
-        "/api/upload-video", content=body(),
+        "/api/upload-video",
+        content=body(),
         headers={**stack.headers(), "Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     assert response.status_code == 413
@@ -205,9 +225,12 @@ def test_uploads_need_a_contributor_token(
 
 def test_a_request_without_a_video_part_is_a_400(video_stack: StackFactory) -> None:
     stack = video_stack()
-    response = stack.client.post("/api/upload-video", data={"contentType": "x"},
-                                 files={"other": ("a.txt", b"abc", "text/plain")},
-                                 headers=stack.headers())
+    response = stack.client.post(
+        "/api/upload-video",
+        data={"contentType": "x"},
+        files={"other": ("a.txt", b"abc", "text/plain")},
+        headers=stack.headers(),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "No video file provided"
 
@@ -218,8 +241,9 @@ def test_an_upload_naming_an_entry_fills_its_video_columns(
     stack = video_stack()
     headers = stack.headers()
     entry = add_entry(stack.client, headers)
-    response = multipart_upload(stack.client, samples.vertical, headers=headers,
-                                data={"entry_id": str(entry["id"])})
+    response = multipart_upload(
+        stack.client, samples.vertical, headers=headers, data={"entry_id": str(entry["id"])}
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["entry"]["VideoId"] == body["video_id"] == body["sha256"]

@@ -91,6 +91,7 @@ def prepare(container: Container, tmp_path: Path) -> tuple[list[dict[str, Any]],
         "jwt_secret": settings.jwt_secret.get_secret_value(),
         "db_pool_size": 2,
         "log_level": "WARNING",
+        "rate_limits_enabled": False,  # this test measures correctness, not request budgets
     }
     plans = []
     for index in range(1, PROCESSES + 1):

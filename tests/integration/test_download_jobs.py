@@ -31,7 +31,8 @@ TEST_SECRET = "test-secret-" + "x" * 40  # the secret tests/conftest.py gives ev
 def process_env(stack: VideoStack, database_url: str) -> dict[str, str]:
     """Settings for another process sharing this stack's database, queue and video store."""
     return server_env(
-        database_url, stack.root / "var",
+        database_url,
+        stack.root / "var",
         ADDA_JWT_SECRET=TEST_SECRET,
         ADDA_LOG_DIR=str(stack.root / "logs"),
         ADDA_DOWNLOAD_ALLOW_PRIVATE="true",
@@ -47,8 +48,12 @@ def process_env(stack: VideoStack, database_url: str) -> dict[str, str]:
 def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """``adda-dashboard worker`` in its own OS process."""
     with log.open("wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "adda_dashboard", "worker"],
-                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adda_dashboard", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
         yield process
     finally:
@@ -71,12 +76,13 @@ def test_status_is_identical_when_polled_through_a_second_server_process(
 ) -> None:
     stack = video_stack()
     headers = stack.headers()
-    with serving(samples.long_vertical.read_bytes(), mode="gate") as host, live_server(
-        process_env(stack, database_url)
-    ) as other:
-        job_id = stack.client.post("/api/download-youtube",
-                                   json={"youtube_url": host.url, "async": True},
-                                   headers=headers).json()["download_id"]
+    with (
+        serving(samples.long_vertical.read_bytes(), mode="gate") as host,
+        live_server(process_env(stack, database_url)) as other,
+    ):
+        job_id = stack.client.post(
+            "/api/download-youtube", json={"youtube_url": host.url, "async": True}, headers=headers
+        ).json()["download_id"]
         path = f"/api/download-youtube/status/{job_id}"
 
         def both() -> tuple[dict[str, object], dict[str, object]]:
@@ -88,8 +94,10 @@ def test_status_is_identical_when_polled_through_a_second_server_process(
         queued = both()
         assert queued[0] == queued[1] and queued[0]["status"] == "queued"
         stack.worker()
-        wait_for(lambda: (b := both())[0]["status"] == "downloading"
-                 and b[0]["percent"] > 0, what="download under way")
+        wait_for(
+            lambda: (b := both())[0]["status"] == "downloading" and b[0]["percent"] > 0,
+            what="download under way",
+        )
         running = both()
         assert running[0] == running[1]
         host.release()
@@ -107,12 +115,15 @@ def test_a_worker_killed_mid_download_leaves_the_job_retried_not_stuck(
     payload = samples.long_landscape.read_bytes()
     env = process_env(stack, database_url)
     with serving(payload, mode="gate") as host:
-        job_id = stack.client.post("/api/download-youtube",
-                                   json={"youtube_url": host.url, "async": True},
-                                   headers=headers).json()["download_id"]
+        job_id = stack.client.post(
+            "/api/download-youtube", json={"youtube_url": host.url, "async": True}, headers=headers
+        ).json()["download_id"]
         with worker_process(env, stack.root / "worker.log") as worker:
-            wait_for(lambda: job_row(stack, job_id).downloaded_bytes > 0, timeout=90,
-                     what="the worker process to start downloading")
+            wait_for(
+                lambda: job_row(stack, job_id).downloaded_bytes > 0,
+                timeout=90,
+                what="the worker process to start downloading",
+            )
             os.kill(worker.pid, signal.SIGKILL)
             assert worker.wait(timeout=30) == -signal.SIGKILL
         killed = job_row(stack, job_id)
@@ -121,16 +132,23 @@ def test_a_worker_killed_mid_download_leaves_the_job_retried_not_stuck(
         # No heartbeat arrives any more: once it is stale, the reaper hands the job out again.
         later = utcnow() + timedelta(seconds=stack.container.settings.job_stale_after_seconds + 1)
         assert stack.container.downloads.reap_stale(now=later)["requeued"] == 1
-        requeued = stack.client.get(f"/api/download-youtube/status/{job_id}",
-                                    headers=headers).json()
+        requeued = stack.client.get(
+            f"/api/download-youtube/status/{job_id}", headers=headers
+        ).json()
         assert requeued["status"] == "queued"
         assert list((stack.video_dir / ".incoming").glob(f"dl-{job_id}-*")) == []
         host.release()
         stack.worker()
         final = wait_for(
-            lambda: (s := stack.client.get(f"/api/download-youtube/status/{job_id}",
-                                           headers=headers).json())["status"] == "completed"
-            and s,
+            lambda: (
+                (
+                    s := stack.client.get(
+                        f"/api/download-youtube/status/{job_id}", headers=headers
+                    ).json()
+                )["status"]
+                == "completed"
+                and s
+            ),
             what="the retried job to complete",
         )
     assert final["attempts"] == 2
@@ -141,11 +159,20 @@ def _running_job(stack: VideoStack, *, attempts: int, max_attempts: int, age_s: 
     job_id = f"job{attempts}{max_attempts}{int(age_s)}"
     beat = utcnow() - timedelta(seconds=age_s)
     with stack.container.db.write() as session:
-        session.add(DownloadJob(
-            id=job_id, status="downloading", url="http://127.0.0.1:9/v.mp4",
-            requested_by_email=SYSTEM.email, attempts=attempts, max_attempts=max_attempts,
-            heartbeat_at=beat, started_at=beat, queued_at=beat, updated_at=beat,
-        ))
+        session.add(
+            DownloadJob(
+                id=job_id,
+                status="downloading",
+                url="http://127.0.0.1:9/v.mp4",
+                requested_by_email=SYSTEM.email,
+                attempts=attempts,
+                max_attempts=max_attempts,
+                heartbeat_at=beat,
+                started_at=beat,
+                queued_at=beat,
+                updated_at=beat,
+            )
+        )
     return job_id
 
 
@@ -174,18 +201,24 @@ def test_retention_deletes_old_unlinked_videos_and_keeps_linked_ones(
     headers = stack.headers()
     library = stack.container.videos
     kept = stack.client.post(
-        "/api/upload-video", files={"video": ("a.mp4", samples.vertical.read_bytes())},
-        headers=headers).json()
+        "/api/upload-video",
+        files={"video": ("a.mp4", samples.vertical.read_bytes())},
+        headers=headers,
+    ).json()
     dropped = stack.client.post(
-        "/api/upload-video", files={"video": ("b.mp4", samples.landscape.read_bytes())},
-        headers=headers).json()
+        "/api/upload-video",
+        files={"video": ("b.mp4", samples.landscape.read_bytes())},
+        headers=headers,
+    ).json()
     entry = add_entry(stack.client, headers)
     library.fill_entry(SYSTEM, entry["id"], library.get(kept["filename"]))
     assert library.delete_expired(now=utcnow() + timedelta(days=29)) == 0
     assert library.delete_expired(now=utcnow() + timedelta(days=31)) == 1
     assert files_under(stack.video_dir) == [stack.video_dir / kept["filename"]]
-    assert stack.client.get(f"/api/video-info/{dropped['filename']}",
-                            headers=headers).status_code == 404
+    assert (
+        stack.client.get(f"/api/video-info/{dropped['filename']}", headers=headers).status_code
+        == 404
+    )
     assert "retention_deleted" in (stack.root / "logs" / "video_uploads.log").read_text()
 
 

@@ -35,8 +35,11 @@ def moto_endpoint() -> Iterator[str]:
     import boto3
 
     boto3.client(
-        "s3", endpoint_url=endpoint, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
+        "s3",
+        endpoint_url=endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
     ).create_bucket(Bucket=BUCKET)
     yield endpoint
     server.stop()
@@ -61,12 +64,21 @@ def backend_settings(
 ) -> Callable[[str], dict[str, Any]]:
     def settings_for(backend: str) -> dict[str, Any]:
         if backend == "s3":
-            return {"storage_backend": "s3", "s3_bucket": BUCKET, "s3_endpoint_url": moto_endpoint,
-                    "s3_prefix": f"t-{tmp_path.name}/", **S3_KEYS}
+            return {
+                "storage_backend": "s3",
+                "s3_bucket": BUCKET,
+                "s3_endpoint_url": moto_endpoint,
+                "s3_prefix": f"t-{tmp_path.name}/",
+                **S3_KEYS,
+            }
         if backend == "gdrive":
-            return {"storage_backend": "gdrive", "gdrive_folder_id": "folder-123",
-                    "gdrive_api_endpoint": drive.endpoint, "gdrive_credentials_file": drive_key,
-                    "gdrive_chunk_mb": 1}
+            return {
+                "storage_backend": "gdrive",
+                "gdrive_folder_id": "folder-123",
+                "gdrive_api_endpoint": drive.endpoint,
+                "gdrive_credentials_file": drive_key,
+                "gdrive_chunk_mb": 1,
+            }
         return {"storage_backend": "local"}
 
     return settings_for
@@ -74,11 +86,15 @@ def backend_settings(
 
 @pytest.fixture(params=BACKENDS)
 def storage(
-    request: pytest.FixtureRequest, backend_settings: Callable[[str], dict[str, Any]],
+    request: pytest.FixtureRequest,
+    backend_settings: Callable[[str], dict[str, Any]],
     tmp_path: Path,
 ) -> VideoStorage:
-    settings = Settings(_env_file=None, var_dir=tmp_path / "var",  # type: ignore[call-arg]
-                        **backend_settings(request.param))
+    settings = Settings(
+        _env_file=None,
+        var_dir=tmp_path / "var",  # type: ignore[call-arg]
+        **backend_settings(request.param),
+    )
     built = build_storage(settings)
     assert built.backend == request.param
     return built
@@ -88,9 +104,12 @@ def payload(size: int, seed: int = 1) -> bytes:
     return (bytes(range(256)) * (size // 256 + 1))[:size] + seed.to_bytes(4, "big")
 
 
-def test_a_saved_stream_reads_back_identically(storage: VideoStorage) -> None:
+def test_a_saved_stream_reads_back_identically(storage: VideoStorage, drive: DriveStandIn) -> None:
     data = payload(2_600_000)  # several resumable chunks on Drive, a multipart upload on S3
     stored = storage.save(io.BytesIO(data), "a1b2.mp4", content_type="video/mp4")
+    if storage.backend == "gdrive":  # 1 MB chunks: the resumable protocol really was used
+        session = next(s for s in drive.sessions.values() if s.metadata["name"] == "a1b2.mp4")
+        assert session.chunks == 3
     assert stored.size == len(data)
     assert storage.exists(stored.key)
     assert storage.size(stored.key) == len(data)
@@ -143,10 +162,18 @@ def test_unsafe_names_are_refused(storage: VideoStorage, name: str) -> None:
 def test_concurrent_saves_from_many_threads_all_land(storage: VideoStorage) -> None:
     blobs = {f"par{i}.mp4": payload(400_000, seed=10 + i) for i in range(6)}
     with ThreadPoolExecutor(6) as pool:
-        stored = dict(zip(blobs, pool.map(
-            lambda item: storage.save(io.BytesIO(item[1]), item[0], content_type="video/mp4"),
-            blobs.items(),
-        ), strict=True))
+        stored = dict(
+            zip(
+                blobs,
+                pool.map(
+                    lambda item: storage.save(
+                        io.BytesIO(item[1]), item[0], content_type="video/mp4"
+                    ),
+                    blobs.items(),
+                ),
+                strict=True,
+            )
+        )
     for name, data in blobs.items():
         with storage.open(stored[name].key) as handle:
             assert handle.read() == data
@@ -169,8 +196,11 @@ def test_public_link_only_where_the_backend_publishes(
 
 @pytest.mark.parametrize("backend", ["s3", "gdrive"])
 def test_uploads_through_the_api_land_in_the_configured_backend(
-    video_stack: Callable[..., VideoStack], samples: Samples, backend: str,
-    backend_settings: Callable[[str], dict[str, Any]], drive: DriveStandIn,
+    video_stack: Callable[..., VideoStack],
+    samples: Samples,
+    backend: str,
+    backend_settings: Callable[[str], dict[str, Any]],
+    drive: DriveStandIn,
 ) -> None:
     stack = video_stack(**backend_settings(backend))
     headers = stack.headers()

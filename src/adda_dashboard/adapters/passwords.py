@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
+from functools import cache
+
 import bcrypt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified when the account does not exist, so that both paths cost the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-used-for-timing")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the account does not exist, so that both paths cost the same time; made
+    on first use, not at import, since hashing is deliberately slow."""
+    return _hasher.hash("not-a-real-password-used-for-timing")
 
 
 def hash_password(password: str) -> str:
@@ -22,10 +30,8 @@ def is_bcrypt(stored: str) -> bool:
 def verify_password(stored: str | None, password: str) -> bool:
     """True when ``password`` matches ``stored``; a missing hash still costs one argon2 check."""
     if stored is None:
-        try:
-            _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_dummy_hash(), password)
         return False
     if is_bcrypt(stored):
         try:

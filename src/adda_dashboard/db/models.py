@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -17,8 +17,9 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, object_session
 
 from adda_dashboard.db.base import Base, utcnow
 
@@ -71,7 +72,7 @@ class Counter(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[str] = mapped_column(String(200), unique=True)
@@ -88,7 +89,7 @@ class Ticket(Base):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = {"sqlite_autoincrement": True}
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -223,3 +224,12 @@ class IdempotencyKey(Base):
         UniqueConstraint("scope", "owner", "key"),
         {"sqlite_autoincrement": True},
     )
+
+
+@event.listens_for(User, "after_update")
+def _remember_changed_user(_mapper: Any, _connection: Any, target: User) -> None:
+    """Note every changed user in the session, so caches of user facts can be dropped after
+    the commit (whatever code path changed the user)."""
+    session = object_session(target)
+    if session is not None:
+        session.info.setdefault("users_changed", set()).add(target.id)

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_SHORT_SECONDS = 180.0
+# Container durations overshoot by a frame or so; half a second is never a real extra second.
+DURATION_TOLERANCE_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,9 @@ def _clock(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-def shorts_verdict(width: int | None, height: int | None, duration_s: float | None) -> ShortsVerdict:
+def shorts_verdict(
+    width: int | None, height: int | None, duration_s: float | None
+) -> ShortsVerdict:
     """Check the two Shorts rules; each failed rule becomes one plain-language warning."""
     warnings: list[str] = []
     if not width or not height:
@@ -42,7 +46,7 @@ def shorts_verdict(width: int | None, height: int | None, duration_s: float | No
         )
     if duration_s is None:
         warnings.append("The video's duration could not be read")
-    elif duration_s > MAX_SHORT_SECONDS:
+    elif duration_s > MAX_SHORT_SECONDS + DURATION_TOLERANCE_S:
         warnings.append(
             f"The video lasts {_clock(duration_s)}; a Short must be at most "
             f"{_clock(MAX_SHORT_SECONDS)} long"

@@ -34,8 +34,17 @@ _ASF_GUID = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")
 _EBML = b"\x1a\x45\xdf\xa3"
 # ISO base media boxes that may open a file (ftyp is usual; old QuickTime starts with others).
 _QUICKTIME_FIRST_BOXES = {b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"}
-_ISO_BOX_TYPES_SEEN_AT_TOP = _QUICKTIME_FIRST_BOXES | {b"ftyp", b"uuid", b"meta", b"moof", b"mfra",
-                                                       b"sidx", b"styp", b"pdin", b"junk"}
+_ISO_BOX_TYPES_SEEN_AT_TOP = _QUICKTIME_FIRST_BOXES | {
+    b"ftyp",
+    b"uuid",
+    b"meta",
+    b"moof",
+    b"mfra",
+    b"sidx",
+    b"styp",
+    b"pdin",
+    b"junk",
+}
 
 
 def sniff_container(head: bytes) -> ContainerKind | None:

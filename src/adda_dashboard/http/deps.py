@@ -24,7 +24,7 @@ ANONYMOUS_READER = Actor(user_id=None, email="anonymous@localhost", role=Role.vi
 
 def current_actor(request: Request, container: ContainerDep) -> Actor:
     """The one token check: a valid, unrevoked access token or 401."""
-    return container.auth.authenticate(request.headers.get("authorization"))
+    return container.gate.admit(request.headers.get("authorization")).actor
 
 
 def reading_actor(request: Request, container: ContainerDep) -> Actor:
@@ -32,7 +32,7 @@ def reading_actor(request: Request, container: ContainerDep) -> Actor:
     header = request.headers.get("authorization")
     if container.settings.open_reads and not header:
         return ANONYMOUS_READER
-    return container.auth.authenticate(header)
+    return container.gate.admit(header).actor
 
 
 def optional_actor(request: Request, container: ContainerDep) -> Actor | None:
@@ -40,7 +40,7 @@ def optional_actor(request: Request, container: ContainerDep) -> Actor | None:
     header = request.headers.get("authorization")
     if not header:
         return None
-    return container.auth.authenticate(header)
+    return container.gate.admit(header).actor
 
 
 CurrentActor = Annotated[Actor, Depends(current_actor)]

@@ -47,31 +47,6 @@ class AuthService:
 
     # The token check ---------------------------------------------------------------------------
 
-    def authenticate(self, authorization: str | None) -> Actor:
-        """The actor behind an ``Authorization`` header, with the original's 401 messages."""
-        if not authorization or not authorization.strip():
-            raise Unauthorized("Token is missing")
-        parts = authorization.split(" ")
-        if len(parts) < 2:
-            raise Unauthorized("Invalid token format")
-        if not parts[1]:
-            raise Unauthorized("Token is missing")
-        try:
-            claims = self._signer.decode(parts[1])
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("Token has expired") from None
-        except jwt.InvalidTokenError:
-            raise Unauthorized("Invalid token") from None
-        if claims.kind != "access":
-            raise Unauthorized("Invalid token")
-        with self._db.read() as session:
-            user = users_repo.get_by_id(session, claims.user_id)
-            if user is None or not user.is_active:
-                raise Unauthorized("Invalid token")
-            if user.token_version != claims.token_version:
-                raise Unauthorized("Token has been revoked")
-            return Actor(user_id=user.id, email=user.email, role=Role(user.role))
-
     # Sign-in -----------------------------------------------------------------------------------
 
     def login(self, body: Any, client_ip: str | None = None) -> dict[str, Any]:
@@ -145,21 +120,13 @@ class AuthService:
             if user is None:
                 user = users_repo.insert(
                     session,
-                    User(email=email, username=self._free_username(session, email),
+                    User(email=email, username=users_repo.free_username(session, email),
                          role=Role.contributor.value, auth_source="domain"),
                 )
             if not user.is_active:
                 raise Forbidden("This account is disabled", field="email")
             user.last_login_at = utcnow()
             return self._session_response(user, "Domain-based")
-
-    def _free_username(self, session: Any, email: str) -> str:
-        base = email.split("@")[0]
-        candidate, n = base, 1
-        while users_repo.get_by_username(session, candidate) is not None:
-            n += 1
-            candidate = f"{base}{n}"
-        return candidate
 
     def signup(self, body: Any) -> dict[str, Any]:
         if not body or not isinstance(body, Mapping):

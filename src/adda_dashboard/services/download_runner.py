@@ -48,7 +48,9 @@ class _Heartbeat:
         self._stop = threading.Event()
         self.lost = threading.Event()
         self._thread = threading.Thread(
-            target=self._beat, args=(runner, job_id, attempt, every_s), daemon=True,
+            target=self._beat,
+            args=(runner, job_id, attempt, every_s),
+            daemon=True,
             name=f"heartbeat-{job_id[:8]}",
         )
 
@@ -119,11 +121,15 @@ class DownloadRunner:
             shutil.rmtree(work, ignore_errors=True)
 
     def _provenance(self, job: DownloadJob, fetched: Downloaded) -> Provenance:
-        actor = Actor(user_id=job.requested_by_id, email=job.requested_by_email,
-                      role=Role.contributor)
+        actor = Actor(
+            user_id=job.requested_by_id, email=job.requested_by_email, role=Role.contributor
+        )
         return Provenance(
-            source="download", actor=actor, original_name=fetched.path.name,
-            content_type=job.content_type, source_url=job.url,
+            source="download",
+            actor=actor,
+            original_name=fetched.path.name,
+            content_type=job.content_type,
+            source_url=job.url,
             source_info={k: v for k, v in fetched.info.items() if k != "description"},
         )
 
@@ -147,11 +153,19 @@ class DownloadRunner:
                     tries = try_state.retry_state.attempt_number
                     shutil.rmtree(work, ignore_errors=True)  # a retry starts from nothing
                     work.mkdir(parents=True, exist_ok=True)
-                    if not self.touch(job.id, attempt, {
-                        "tries": job.tries + tries,
-                        "downloaded_bytes": 0, "total_bytes": None, "percent": 0.0,
-                        "speed_bps": None, "eta_seconds": None, "heartbeat_at": utcnow(),
-                    }):
+                    if not self.touch(
+                        job.id,
+                        attempt,
+                        {
+                            "tries": job.tries + tries,
+                            "downloaded_bytes": 0,
+                            "total_bytes": None,
+                            "percent": 0.0,
+                            "speed_bps": None,
+                            "eta_seconds": None,
+                            "heartbeat_at": utcnow(),
+                        },
+                    ):
                         raise JobTakenAway
                     return self._downloader.download(
                         job.url, work, self._progress_hook(job.id, attempt, heartbeat)
@@ -210,20 +224,37 @@ class DownloadRunner:
                 result["entry_updated"] = False
                 result["entry_error"] = exc.message
         now = utcnow()
-        finished = self.touch(job.id, attempt, {
-            "status": JobStatus.completed, "result": result, "video_id": video.id,
-            "percent": 100.0, "finished_at": now, "heartbeat_at": now, "error": None,
-        })
+        finished = self.touch(
+            job.id,
+            attempt,
+            {
+                "status": JobStatus.completed,
+                "result": result,
+                "video_id": video.id,
+                "percent": 100.0,
+                "finished_at": now,
+                "heartbeat_at": now,
+                "error": None,
+            },
+        )
         if not finished:
             raise JobTakenAway
-        self._library.log.record("download_completed", id=job.id, filename=video.filename,
-                                 duplicate=duplicate)
+        self._library.log.record(
+            "download_completed", id=job.id, filename=video.filename, duplicate=duplicate
+        )
 
     def _fail(self, job_id: str, attempt: int, message: str) -> None:
         now = utcnow()
-        self.touch(job_id, attempt, {
-            "status": JobStatus.failed, "error": message, "finished_at": now, "heartbeat_at": now,
-        })
+        self.touch(
+            job_id,
+            attempt,
+            {
+                "status": JobStatus.failed,
+                "error": message,
+                "finished_at": now,
+                "heartbeat_at": now,
+            },
+        )
         self._library.log.warn("download_failed", id=job_id, attempt=attempt, error=message)
 
     def fail_unclaimed(self, job_id: str, message: str) -> None:
@@ -244,11 +275,17 @@ class DownloadRunner:
         for job in stale:
             retry = job.attempts < job.max_attempts
             values: dict[str, Any] = (
-                {"status": JobStatus.queued, "heartbeat_at": None,
-                 "error": f"{WORKER_STOPPED}; it will be retried"}
-                if retry else
-                {"status": JobStatus.failed, "finished_at": utcnow(),
-                 "error": f"{WORKER_STOPPED} {job.attempts} times; giving up"}
+                {
+                    "status": JobStatus.queued,
+                    "heartbeat_at": None,
+                    "error": f"{WORKER_STOPPED}; it will be retried",
+                }
+                if retry
+                else {
+                    "status": JobStatus.failed,
+                    "finished_at": utcnow(),
+                    "error": f"{WORKER_STOPPED} {job.attempts} times; giving up",
+                }
             )
             with self._db.write() as session:
                 released = jobs_repo.release_if_stale(

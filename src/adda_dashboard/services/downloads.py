@@ -16,6 +16,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy.exc import IntegrityError
+
 from adda_dashboard.adapters.downloader import AddressRefused, Downloader
 from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.db.base import utcnow
@@ -34,8 +36,8 @@ from adda_dashboard.errors import (
     Unavailable,
 )
 from adda_dashboard.services.download_runner import DownloadRunner
-from adda_dashboard.services.video_files import ensure_free_space
-from adda_dashboard.services.videos import VideoLibrary, clean_label
+from adda_dashboard.services.video_files import clean_label, ensure_free_space
+from adda_dashboard.services.videos import VideoLibrary
 
 DOWNLOAD_TASK = "download_video"
 DOWNLOAD_SCOPE = "download-video"
@@ -130,21 +132,32 @@ class DownloadService:
             self._library.check_entry_editable(actor, request.entry_id)
         ensure_free_space(self._library.policy.staging_dir, self._library.policy.min_free_bytes)
         job_id = uuid.uuid4().hex
-        with self._db.write() as session:
-            jobs_repo.lock_queue(session)
-            self._check_limits(session, actor)
-            job = jobs_repo.insert(session, {
-                "id": job_id,
-                "status": JobStatus.queued,
-                "url": request.url,
-                "content_type": request.content_type,
-                "entry_id": request.entry_id,
-                "requested_by_id": actor.user_id,
-                "requested_by_email": actor.email,
-                "max_attempts": self.policy.max_attempts,
-            })
-            if idempotency_key:
-                idempotency.insert(session, DOWNLOAD_SCOPE, actor.email, idempotency_key, job_id)
+        try:
+            with self._db.write() as session:
+                jobs_repo.lock_queue(session)
+                self._check_limits(session, actor)
+                job = jobs_repo.insert(
+                    session,
+                    {
+                        "id": job_id,
+                        "status": JobStatus.queued,
+                        "url": request.url,
+                        "content_type": request.content_type,
+                        "entry_id": request.entry_id,
+                        "requested_by_id": actor.user_id,
+                        "requested_by_email": actor.email,
+                        "max_attempts": self.policy.max_attempts,
+                    },
+                )
+                if idempotency_key:
+                    idempotency.insert(
+                        session, DOWNLOAD_SCOPE, actor.email, idempotency_key, job_id
+                    )
+        except IntegrityError:  # a concurrent retry with the same key got there first
+            earlier = self._replay(actor, idempotency_key) if idempotency_key else None
+            if earlier is None:
+                raise
+            return earlier, True
         # Only now, with the row committed, may a worker see the job.
         self._enqueue(job_id)
         self._library.log.record("download_queued", id=job_id, url=request.url, by=actor.email)
@@ -156,14 +169,16 @@ class DownloadService:
         if active >= self.policy.queue_limit:
             raise Unavailable(
                 "Download queue is full. Please try again later.",
-                extra={"queue_size": active}, headers=retry,
+                extra={"queue_size": active},
+                headers=retry,
             )
         mine = jobs_repo.count_active(session, email=actor.email)
         if mine >= self.policy.user_limit:
             raise TooManyRequests(
                 f"You already have {mine} downloads waiting or running (the limit is "
                 f"{self.policy.user_limit}). Please wait for one to finish.",
-                extra={"queue_size": mine}, headers=retry,
+                extra={"queue_size": mine},
+                headers=retry,
             )
 
     def _enqueue(self, job_id: str) -> None:
@@ -186,9 +201,7 @@ class DownloadService:
 
     def _visible_job(self, session: Any, actor: Actor, job_id: str) -> DownloadJob:
         job = jobs_repo.get(session, job_id)
-        if job is None or not (
-            actor.at_least(Role.editor) or actor.owns(job.requested_by_email)
-        ):
+        if job is None or not (actor.at_least(Role.editor) or actor.owns(job.requested_by_email)):
             raise NotFound("Download ID not found", field="download_id")
         return job
 

@@ -99,7 +99,7 @@ class GoogleLoginService:
         email = identity.email.lower()
         return User(
             email=email,
-            username=_free_username(session, email),
+            username=users_repo.free_username(session, email),
             role=Role.contributor.value,
             auth_source="google",
             password_hash=None,
@@ -115,13 +115,3 @@ def _credential_of(body: Any) -> str:
     if not isinstance(credential, str):
         raise Invalid("Google credential must be a string", field="credential")
     return credential.strip()
-
-
-def _free_username(session: Session, email: str) -> str:
-    """The email's local part, numbered when taken (as for domain sign-in)."""
-    base = email.split("@")[0]
-    candidate, n = base, 1
-    while users_repo.get_by_username(session, candidate) is not None:
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate

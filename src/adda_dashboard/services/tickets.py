@@ -6,6 +6,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
+
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import Ticket
 from adda_dashboard.db.repositories import tickets as tickets_repo
@@ -53,24 +55,24 @@ class TicketService:
             for col in c.TICKET_COLUMNS
         }
         self._check(values)
+        taken = Conflict(f"Ticket ID {values['Ticket ID']!r} already exists", field="Ticket ID")
         with self._db.write() as session:
             if tickets_repo.exists_with_ticket_id(session, values["Ticket ID"]):
-                raise Conflict(
-                    f"Ticket ID {values['Ticket ID']!r} already exists", field="Ticket ID"
-                )
-            tickets_repo.insert(
-                session,
-                Ticket(
-                    ticket_id=values["Ticket ID"],
-                    vertical=values["Vertical"],
-                    exam=values["Exam Name"],
-                    subject=values["Subject"],
-                    issue_type=values["Issue Type"],
-                    status=values["Status"],
-                    issue_text=values["Issue Text"],
-                    reporter_email=actor.email if actor else None,
-                ),
+                raise taken
+            ticket = Ticket(
+                ticket_id=values["Ticket ID"],
+                vertical=values["Vertical"],
+                exam=values["Exam Name"],
+                subject=values["Subject"],
+                issue_type=values["Issue Type"],
+                status=values["Status"],
+                issue_text=values["Issue Text"],
+                reporter_email=actor.email if actor else None,
             )
+            try:
+                tickets_repo.insert(session, ticket)
+            except IntegrityError:  # the same id committed by another request since our check
+                raise taken from None
         return {
             "success": True,
             "message": "Ticket raised successfully",

@@ -10,9 +10,10 @@ from pathlib import Path
 from types import TracebackType
 
 from adda_dashboard.domain.video_format import SNIFF_BYTES
-from adda_dashboard.errors import InsufficientStorage, PayloadTooLarge
+from adda_dashboard.errors import InsufficientStorage, Invalid, PayloadTooLarge
 
 HASH_CHUNK = 1024 * 1024
+MAX_LABEL = 200
 
 
 def size_limit_message(limit_bytes: int) -> str:
@@ -81,3 +82,22 @@ def ensure_free_space(directory: Path, min_free_bytes: int) -> None:
             f"{min_free_bytes // (1024 * 1024)} MB needed); uploads and downloads are paused",
             headers={"Retry-After": "600"},
         )
+
+
+def clean_label(value: object, field: str, default: str = "Unknown") -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str):
+        raise Invalid(f"'{field}' must be text", field=field)
+    text = " ".join(value.split())
+    if len(text) > MAX_LABEL:
+        raise Invalid(f"'{field}' is longer than {MAX_LABEL} characters", field=field)
+    return text or default
+
+
+def safe_original_name(name: str | None) -> str:
+    """The client's file name, kept only as a label: no directories, no control characters."""
+    if not name:
+        return ""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in base if ch.isprintable())[:255]

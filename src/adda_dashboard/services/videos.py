@@ -41,7 +41,6 @@ MB = 1024 * 1024
 UPLOAD_SCOPE = "upload-video"
 # Multipart framing and small fields on top of the file itself.
 MULTIPART_ALLOWANCE = 64 * 1024
-MAX_LABEL = 200
 
 
 @dataclass(frozen=True)
@@ -65,23 +64,9 @@ class Provenance:
     source_info: dict[str, Any] | None = None
 
 
-def clean_label(value: object, field: str, default: str = "Unknown") -> str:
-    if value is None:
-        return default
-    if not isinstance(value, str):
-        raise Invalid(f"'{field}' must be text", field=field)
-    text = " ".join(value.split())
-    if len(text) > MAX_LABEL:
-        raise Invalid(f"'{field}' is longer than {MAX_LABEL} characters", field=field)
-    return text or default
-
-
-def safe_original_name(name: str | None) -> str:
-    """The client's file name, kept only as a label: no directories, no control characters."""
-    if not name:
-        return ""
-    base = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(ch for ch in base if ch.isprintable())[:255]
+def require_uploader(actor: Actor) -> None:
+    if not actor.at_least(Role.contributor):
+        raise Forbidden("Uploading videos needs the contributor role or above")
 
 
 class VideoLibrary:
@@ -105,8 +90,7 @@ class VideoLibrary:
         self, actor: Actor, *, declared_length: int | None, entry_id: int | None
     ) -> None:
         """Everything that can be refused before a single byte of the body is read."""
-        if not actor.at_least(Role.contributor):
-            raise Forbidden("Uploading videos needs the contributor role or above")
+        require_uploader(actor)
         if declared_length is not None and declared_length > (
             self.policy.max_upload_bytes + MULTIPART_ALLOWANCE
         ):
@@ -127,6 +111,7 @@ class VideoLibrary:
         """The answer already given to a request with this ``Idempotency-Key``, if any."""
         if not key:
             return None
+        require_uploader(actor)
         with self._db.read() as session:
             resource = idempotency.get_resource_id(session, UPLOAD_SCOPE, actor.email, key)
             video = videos_repo.get_by_id(session, int(resource)) if resource else None
@@ -179,24 +164,42 @@ class VideoLibrary:
                 kind = check_container(handle.read(264))
             meta = probe(path, kind)
         except NotAVideo as exc:
-            self.log.warn("rejected", reason=str(exc), source=provenance.source,
-                          name=provenance.original_name, by=provenance.actor.email)
+            self.log.warn(
+                "rejected",
+                reason=str(exc),
+                source=provenance.source,
+                name=provenance.original_name,
+                by=provenance.actor.email,
+            )
             raise UnsupportedMediaType(str(exc), field="video") from None
         sha256 = sha256 or sha256_of(path)
         with self._db.read() as session:
             existing = videos_repo.get_by_sha256(session, sha256)
             session.expunge_all()  # rows outlive the read
         if existing is not None:
-            self.log.record("duplicate", filename=existing.filename, sha256=sha256,
-                            source=provenance.source, by=provenance.actor.email)
+            self.log.record(
+                "duplicate",
+                filename=existing.filename,
+                sha256=sha256,
+                source=provenance.source,
+                by=provenance.actor.email,
+            )
             return existing, True
         filename = f"{sha256}.{extension_for(meta.format_name, meta.kind)}"
         stored = self.storage.save_file(path, filename, content_type=meta.kind.mime_type)
         try:
             with self._db.write() as session:
                 video = videos_repo.insert(
-                    session, self._row(filename, sha256, stored.key, stored.public_link,
-                                       stored.size, meta, provenance)
+                    session,
+                    self._row(
+                        filename,
+                        sha256,
+                        stored.key,
+                        stored.public_link,
+                        stored.size,
+                        meta,
+                        provenance,
+                    ),
                 )
         except IntegrityError:
             with self._db.read() as session:
@@ -208,15 +211,28 @@ class VideoLibrary:
             if winner.storage_key != stored.key:
                 self.storage.delete(stored.key)
             return winner, True
-        self.log.record("stored", filename=filename, sha256=sha256, size=stored.size,
-                        backend=self.storage.backend, source=provenance.source,
-                        name=provenance.original_name, by=provenance.actor.email,
-                        short=video.is_short)
+        self.log.record(
+            "stored",
+            filename=filename,
+            sha256=sha256,
+            size=stored.size,
+            backend=self.storage.backend,
+            source=provenance.source,
+            name=provenance.original_name,
+            by=provenance.actor.email,
+            short=video.is_short,
+        )
         return video, False
 
     def _row(
-        self, filename: str, sha256: str, key: str, link: str | None, size: int,
-        meta: VideoMetadata, provenance: Provenance,
+        self,
+        filename: str,
+        sha256: str,
+        key: str,
+        link: str | None,
+        size: int,
+        meta: VideoMetadata,
+        provenance: Provenance,
     ) -> dict[str, Any]:
         verdict = shorts_verdict(meta.width, meta.height, meta.duration_s)
         return {
@@ -368,7 +384,8 @@ class VideoLibrary:
             self.storage.delete(video.storage_key)
             with self._db.write() as session:
                 videos_repo.delete_by_id(session, video.id)
-            self.log.record("retention_deleted", filename=video.filename,
-                            created=video.created_at.isoformat())
+            self.log.record(
+                "retention_deleted", filename=video.filename, created=video.created_at.isoformat()
+            )
             deleted += 1
         return deleted

@@ -152,9 +152,11 @@ class DriveStorage:
         from googleapiclient.errors import HttpError
 
         try:
-            return self.service.files().get(
-                fileId=key, fields="id,size,trashed", supportsAllDrives=True
-            ).execute(num_retries=3)
+            return (
+                self.service.files()
+                .get(fileId=key, fields="id,size,trashed", supportsAllDrives=True)
+                .execute(num_retries=3)
+            )
         except HttpError as exc:
             if exc.resp.status == 404:
                 return None

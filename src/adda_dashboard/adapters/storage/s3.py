@@ -81,7 +81,10 @@ class S3Storage:
     def save(self, source: BinaryIO, name: str, *, content_type: str) -> StoredObject:
         key = self._key(name)
         self.client.upload_fileobj(
-            source, self.bucket, key, ExtraArgs={"ContentType": content_type},
+            source,
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type},
             Config=self._transfer(),
         )
         return StoredObject(key=name, size=self.size(name))
@@ -89,7 +92,10 @@ class S3Storage:
     def save_file(self, path: Path, name: str, *, content_type: str) -> StoredObject:
         key = self._key(name)
         self.client.upload_file(
-            str(path), self.bucket, key, ExtraArgs={"ContentType": content_type},
+            str(path),
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": content_type},
             Config=self._transfer(),
         )
         return StoredObject(key=name, size=self.size(name))

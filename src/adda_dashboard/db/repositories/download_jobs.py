@@ -73,8 +73,12 @@ def cancel(session: Session, job_id: str) -> bool:
     stmt = (
         update(DownloadJob)
         .where(DownloadJob.id == job_id, DownloadJob.status.in_(ACTIVE_STATUSES))
-        .values(status=JobStatus.cancelled, finished_at=utcnow(), updated_at=utcnow(),
-                error="Cancelled by request")
+        .values(
+            status=JobStatus.cancelled,
+            finished_at=utcnow(),
+            updated_at=utcnow(),
+            error="Cancelled by request",
+        )
     )
     return session.execute(stmt).rowcount > 0
 
@@ -95,7 +99,10 @@ def list_queued_before(session: Session, queued_before: datetime) -> Sequence[st
 
 
 def release_if_stale(
-    session: Session, job_id: str, attempt: int, heartbeat_before: datetime,
+    session: Session,
+    job_id: str,
+    attempt: int,
+    heartbeat_before: datetime,
     values: dict[str, Any],
 ) -> bool:
     """Take a job from a worker that stopped beating (only if it still has not beaten)."""
@@ -112,8 +119,9 @@ def release_if_stale(
     return session.execute(stmt).rowcount > 0
 
 
-def delete_finished(session: Session, *, email: str | None = None,
-                    finished_before: datetime | None = None) -> int:
+def delete_finished(
+    session: Session, *, email: str | None = None, finished_before: datetime | None = None
+) -> int:
     stmt = delete(DownloadJob).where(DownloadJob.status.in_(FINISHED_STATUSES))
     if email is not None:
         stmt = stmt.where(DownloadJob.requested_by_email == email)

@@ -38,3 +38,13 @@ def count(session: Session) -> int:
 
 def list_all(session: Session) -> Sequence[User]:
     return session.execute(select(User).order_by(User.id)).scalars().all()
+
+
+def free_username(session: Session, email: str) -> str:
+    """The email's local part, numbered (``priya2``) when another account already has it."""
+    base = email.split("@")[0]
+    candidate, n = base, 1
+    while get_by_username(session, candidate) is not None:
+        n += 1
+        candidate = f"{base}{n}"
+    return candidate

@@ -44,8 +44,9 @@ def totals(session: Session) -> tuple[int, int]:
     return int(count), int(size)
 
 
-def list_unlinked_created_before(session: Session, cutoff: datetime, *, limit: int
-                                 ) -> Sequence[Video]:
+def list_unlinked_created_before(
+    session: Session, cutoff: datetime, *, limit: int
+) -> Sequence[Video]:
     """Videos older than ``cutoff`` that no live entry points at (by link or video id)."""
     linked = exists().where(
         Entry.deleted_at.is_(None),

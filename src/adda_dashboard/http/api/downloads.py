@@ -36,39 +36,49 @@ async def download_youtube(
         service.request, actor, parsed, idempotency_key=idempotency_key(request)
     )
     if parsed.run_async:
-        return OrjsonResponse({
-            **job,
-            "message": (
-                "Download queued. Use /api/download-youtube/status/"
-                f"{job['download_id']} to check progress."
-            ),
-        }, status_code=202)
+        return OrjsonResponse(
+            {
+                **job,
+                "message": (
+                    "Download queued. Use /api/download-youtube/status/"
+                    f"{job['download_id']} to check progress."
+                ),
+            },
+            status_code=202,
+        )
     # Sync mode waits on the job without holding a worker thread, up to a limit.
     deadline = time.monotonic() + service.policy.sync_timeout_s
     while job["status"] in (JobStatus.queued, JobStatus.downloading):
         if time.monotonic() >= deadline:
-            return OrjsonResponse({
-                **job, "message": "The download is still running; poll its status_url.",
-            }, status_code=202)
+            return OrjsonResponse(
+                {
+                    **job,
+                    "message": "The download is still running; poll its status_url.",
+                },
+                status_code=202,
+            )
         await asyncio.sleep(SYNC_POLL_S)
         job = await run_in_threadpool(service.status, actor, job["download_id"])
     if job["status"] != JobStatus.completed:
         raise DownloadFailedError(
             f"Failed to download YouTube video: {job.get('error', job['status'])}",
-            field="youtube_url", extra={"download_id": job["download_id"]},
+            field="youtube_url",
+            extra={"download_id": job["download_id"]},
         )
     return OrjsonResponse(job)
 
 
 @router.get("/api/download-youtube/status/{download_id}")
-def download_status(download_id: str, actor: CurrentActor, container: ContainerDep
-                    ) -> dict[str, Any]:
+def download_status(
+    download_id: str, actor: CurrentActor, container: ContainerDep
+) -> dict[str, Any]:
     return container.downloads.status(actor, download_id)
 
 
 @router.post("/api/download-youtube/{download_id}/cancel")
-def cancel_download(download_id: str, actor: CurrentActor, container: ContainerDep
-                    ) -> dict[str, Any]:
+def cancel_download(
+    download_id: str, actor: CurrentActor, container: ContainerDep
+) -> dict[str, Any]:
     return container.downloads.cancel(actor, download_id)
 
 

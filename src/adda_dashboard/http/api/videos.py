@@ -12,7 +12,8 @@ from starlette.responses import StreamingResponse
 from adda_dashboard.errors import Invalid
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, ReadingActor
 from adda_dashboard.http.uploads import receive_upload
-from adda_dashboard.services.videos import Provenance, clean_label, safe_original_name
+from adda_dashboard.services.video_files import clean_label, safe_original_name
+from adda_dashboard.services.videos import Provenance
 
 router = APIRouter(tags=["videos"])
 STREAM_CHUNK = 1024 * 1024
@@ -24,8 +25,9 @@ def idempotency_key(request: Request) -> str | None:
         return None
     key = raw.strip()
     if not key or len(key) > 200 or not key.isprintable():
-        raise Invalid("Idempotency-Key must be 1 to 200 printable characters",
-                      field="Idempotency-Key")
+        raise Invalid(
+            "Idempotency-Key must be 1 to 200 printable characters", field="Idempotency-Key"
+        )
     return key
 
 
@@ -51,7 +53,8 @@ async def upload_video(
     declared = request.headers.get("content-length")
     query_entry = parse_entry_id(request.query_params.get("entry_id"))
     await run_in_threadpool(
-        library.authorize_upload, actor,
+        library.authorize_upload,
+        actor,
         declared_length=int(declared) if declared and declared.isdigit() else None,
         entry_id=query_entry,
     )
@@ -72,8 +75,13 @@ async def upload_video(
     except BaseException:
         incoming.discard()
         raise
-    library.log.record("upload_received", name=provenance.original_name, size=incoming.size,
-                       status=parsed.fields.get("status", ""), by=actor.email)
+    library.log.record(
+        "upload_received",
+        name=provenance.original_name,
+        size=incoming.size,
+        status=parsed.fields.get("status", ""),
+        by=actor.email,
+    )
     return await run_in_threadpool(
         library.store_upload, incoming, provenance, entry_id=entry_id, idempotency_key=key
     )
@@ -118,4 +126,3 @@ def video_file(filename: str, container: ContainerDep, _actor: ReadingActor) -> 
             "Content-Disposition": f'inline; filename="{video.filename}"',
         },
     )
-
