@@ -41,7 +41,7 @@ class JourneyConfig:
     think_min_s: float = 2.0
     think_max_s: float = 5.0
     write_share: float = 0.05
-    timeout_s: float = 30.0
+    timeout_s: float = 15.0  # a user who waited this long has given up: counted as an error
     seed: int = 7
 
 
@@ -170,20 +170,25 @@ class Journey:
         stop = asyncio.Event()
         monitor = asyncio.create_task(self.watch_lag(stop))
         rng = random.Random(cfg.seed)
-        users = [
-            asyncio.create_task(self.user(index, random.Random(rng.random())))
-            for index in range(cfg.users)
-        ]
-        try:
-            # Every user stops sending at end_at; a request in flight ends by its own timeout.
-            await asyncio.wait_for(
-                asyncio.gather(*users), cfg.ramp_s + cfg.measure_s + cfg.timeout_s + 15
-            )
-        finally:
-            for task in users:
-                task.cancel()
-            stop.set()
-            await monitor
+        connector = aiohttp.TCPConnector(limit=0, keepalive_timeout=CLIENT_KEEPALIVE_S)
+        timeout = aiohttp.ClientTimeout(total=cfg.timeout_s)
+        async with aiohttp.ClientSession(
+            connector=connector, timeout=timeout, auto_decompress=False
+        ) as session:
+            users = [
+                asyncio.create_task(self.user(index, random.Random(rng.random()), session))
+                for index in range(cfg.users)
+            ]
+            try:
+                # Every user stops sending at end_at; a request in flight ends by its timeout.
+                await asyncio.wait_for(
+                    asyncio.gather(*users), cfg.ramp_s + cfg.measure_s + cfg.timeout_s + 5
+                )
+            finally:
+                for task in users:
+                    task.cancel()
+                stop.set()
+                await monitor
         self.result.wall_s = self.loop.time() - started
         self.result.client_cpu_s = cpu_now() - cpu_before
         return self.result
@@ -197,7 +202,7 @@ class Journey:
                 lag = time.perf_counter() - before - LAG_INTERVAL_S
                 self.result.lag_ms.append(max(0.0, lag) * 1000)
 
-    async def user(self, index: int, rng: random.Random) -> None:
+    async def user(self, index: int, rng: random.Random, session: aiohttp.ClientSession) -> None:
         cfg = self.config
         await asyncio.sleep(rng.uniform(0, cfg.ramp_s))
         headers = {
@@ -206,21 +211,16 @@ class Journey:
         }
         etags: dict[str, str] = {}
         step = rng.randrange(len(READS))
-        connector = aiohttp.TCPConnector(limit=1, keepalive_timeout=CLIENT_KEEPALIVE_S)
-        timeout = aiohttp.ClientTimeout(total=cfg.timeout_s)
-        async with aiohttp.ClientSession(
-            connector=connector, timeout=timeout, auto_decompress=False
-        ) as session:
-            while self.loop.time() < self.end_at:
-                if rng.random() < cfg.write_share:
-                    await self.send(
-                        session, "POST", "/api/add", headers, json=new_entry(rng), etags=None
-                    )
-                else:
-                    path = READS[step % len(READS)]
-                    step += 1
-                    await self.send(session, "GET", path, headers, etags=etags)
-                await asyncio.sleep(rng.uniform(cfg.think_min_s, cfg.think_max_s))
+        while self.loop.time() < self.end_at:
+            if rng.random() < cfg.write_share:
+                await self.send(
+                    session, "POST", "/api/add", headers, json=new_entry(rng), etags=None
+                )
+            else:
+                path = READS[step % len(READS)]
+                step += 1
+                await self.send(session, "GET", path, headers, etags=etags)
+            await asyncio.sleep(rng.uniform(cfg.think_min_s, cfg.think_max_s))
 
     async def send(
         self,

@@ -128,7 +128,8 @@ def journey_section(rows: list[dict[str, Any]]) -> list[str]:
         "reads 304 | client lag p99/max ms | client CPU % | server CPU % of a core | "
         "server CPU ms/req | workers replaced | machine busy % | worker RSS MB"
     )
-    lines = ["## 2. User journey (think time 2-5 s, 5% writes, If-None-Match, gzip)", ""]
+    title = "## 2. User journey (2-5 s think time, 5% writes, If-None-Match, gzip, 15 s timeout)"
+    lines = [title, ""]
     lines += table(header, body)
     base = {r["users"]: r for r in rows if r["system"] == "baseline"}
     for r in rows:

@@ -41,13 +41,13 @@ class Plan:
     """Durations and sizes; ``--quick`` shrinks them for a smoke run of the harness."""
 
     wrk_s: float = 8.0
-    growth_wrk_s: float = 6.0
-    warm_s: float = 1.5
+    growth_wrk_s: float = 5.0
+    warm_s: float = 1.0
     closed_connections: tuple[int, ...] = (64, 500)
     journey_ours: tuple[int, ...] = (500, 2000, 5000)
     journey_baseline: tuple[int, ...] = (500,)
     journey_measure_s: float = 30.0
-    journey_ramp_s: float = 6.0
+    journey_ramp_s: float = 5.0
     token_pool: int = 20
     growth_sizes: tuple[int, ...] = (1000, 10_000, 100_000)
     baseline_growth_sizes: tuple[int, ...] = (1000, 10_000)

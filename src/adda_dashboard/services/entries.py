@@ -133,6 +133,8 @@ class EntryService:
         """Change the given columns only; a stale version is refused instead of overwriting."""
         body = require_object(body)
         body_id = body.get(c.ID_KEY)
+        if body_id is not None and (isinstance(body_id, bool) or not isinstance(body_id, int)):
+            raise Invalid(f"'{c.ID_KEY}' must be a whole number", field=c.ID_KEY)
         if body_id is not None and body_id != entry_id:
             raise Conflict(
                 f"The body is entry {body_id!r} but the URL names entry {entry_id}", field="id"
