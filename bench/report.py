@@ -67,6 +67,15 @@ def cpu_per_request(row: dict[str, Any]) -> str:
     return f"{1000 * row['server_cpu_s'] / row['requests']:.2f}" if row["requests"] else "-"
 
 
+def cpu_ratio(ours: dict[str, Any] | None, base: dict[str, Any] | None) -> str:
+    """How many times the baseline's CPU per request ours needs: on a busy machine a steadier
+    measure of efficiency than requests/s, which also depends on the share of CPU each got."""
+    if not ours or not base or not ours["requests"] or not base["requests"]:
+        return "-"
+    per_request = ours["server_cpu_s"] / ours["requests"]
+    return fmt_ratio(base["server_cpu_s"] / base["requests"] / per_request) if per_request else "-"
+
+
 def both(ours: dict[str, Any] | None, base: dict[str, Any] | None, show: Any) -> str:
     return f"{show(ours) if ours else '-'} / {show(base) if base else '-'}"
 
@@ -95,14 +104,15 @@ def closed_section(rows: list[dict[str, Any]]) -> list[str]:
             triple(o) if o else "-", triple(b) if b else "-",
             both(o, b, lambda r: str(r["error_count"])),
             both(o, b, lambda r: f"{r['bytes_per_request'] / 1024:,.0f}"),
-            both(o, b, cpu_per_request),
+            both(o, b, cpu_per_request), cpu_ratio(o, b),
             both(o, b, lambda r: str(r["workers_replaced"])),
             f"{max(r['machine_busy_pct'] for r in by.values()):.0f}",
         ])  # fmt: skip
     header = (
         "endpoint | conns | encoding | req/s ours / base | ours/base | ours p50/p95/p99 ms | "
         "base p50/p95/p99 ms | errors ours / base | KiB/resp ours / base | "
-        "server CPU ms/req ours / base | workers replaced ours / base | machine busy %"
+        "server CPU ms/req ours / base | CPU/req base÷ours | workers replaced ours / base | "
+        "machine busy %"
     )
     return ["## 1. Closed loop (wrk, 2 threads, --timeout 30s)", "", *table(header, body)]
 
@@ -114,6 +124,7 @@ def journey_section(rows: list[dict[str, Any]]) -> list[str]:
         reads = r["reads"]["count"]
         body.append([
             r["system"], f"{r['users']:,}", str(r["tokens"]), f"{r['rps']:,.1f}",
+            f"{r['writes_per_s']:.1f}",
             triple(r["reads"]), triple(r["writes"]), str(r["error_count"]),
             f"{100 * not_modified / reads:.0f}%" if reads else "-",
             f"{ms(r['client_lag_ms']['p99'])} / {ms(r['client_lag_ms']['max'])}",
@@ -124,8 +135,8 @@ def journey_section(rows: list[dict[str, Any]]) -> list[str]:
             ", ".join(f"{mb:.0f}" for mb in r.get("worker_rss_mb", [])),
         ])  # fmt: skip
     header = (
-        "system | users | tokens | req/s | read p50/p95/p99 ms | write p50/p95/p99 ms | errors | "
-        "reads 304 | client lag p99/max ms | client CPU % | server CPU % of a core | "
+        "system | users | tokens | req/s | writes/s | read p50/p95/p99 ms | write p50/p95/p99 ms | "
+        "errors | reads 304 | client lag p99/max ms | client CPU % | server CPU % of a core | "
         "server CPU ms/req | workers replaced | machine busy % | worker RSS MB"
     )
     title = "## 2. User journey (2-5 s think time, 5% writes, If-None-Match, gzip, 15 s timeout)"
@@ -198,6 +209,16 @@ def notes_for(meta: dict[str, Any], results: dict[str, Any]) -> list[str]:
                 f"{ms(r['client_lag_ms']['p99'])} ms at p99 (client CPU "
                 f"{r['client_cpu_pct']:.0f}% of a core); its latencies include that delay."
             )
+    for r in results.get("journey", []):
+        reads = r["reads"]["count"]
+        fresh = sum(n for key, n in r["statuses"].items() if key.endswith(" 304"))
+        if r["system"] != "baseline" and r["writes_per_s"] and reads and fresh < reads / 2:
+            notes.append(
+                f"Journey {r['system']} {r['users']:,} users: {r['writes_per_s']:.1f} writes/s, "
+                f"and each changes the dataset version, so every cached answer and ETag goes "
+                f"stale: only {100 * fresh / reads:.0f}% of reads were answered 304 and the rest "
+                "waited for answers rebuilt after a write."
+            )
     for kind, sign in results.get("sign_in", {}).items():
         notes.append(
             f"Journey tokens ({kind}): {sign['tokens']} sign-ins of the bench account in "
@@ -234,7 +255,12 @@ def build(meta: dict[str, Any], results: dict[str, Any], extra_notes: list[str])
         f"- {meta['cores']} cores, {meta['cpu_model']}, {meta['memory_gib']} GiB, "
         f"kernel {meta['kernel']}, Python {meta['python']}, {meta['wrk']}",
         f"- load average (1/5/15 min) before {fmt_load(meta['load_before'])}, after "
-        f"{fmt_load(meta['load_after'])}; wall time {meta['wall_s']:.0f} s",
+        f"{fmt_load(meta['load_after'])}; wall time {meta['wall_s']:.0f} s"
+        + (
+            f"; the journey client ran {meta['client_boost']} steps of niceness above the servers"
+            if meta.get("client_boost")
+            else ""
+        ),
         "",
     ]
     if results.get("closed"):

@@ -381,8 +381,7 @@ def main(argv: list[str] | None = None) -> int:
             "load_before": os.getloadavg(),
         }
     )
-    if args.nice:
-        os.nice(-args.nice)  # inherited by the servers, wrk and the journey client
+    meta["client_boost"] = systems.set_priorities(args.nice)
     raise_open_files()
     ensure_wrk()
     tmp = Path(tempfile.mkdtemp(prefix="adda-bench-"))

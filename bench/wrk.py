@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from bench.systems import cpu_seconds
+from bench.systems import at_common_priority, cpu_seconds
 
 LUA = Path(__file__).with_name("wrk_report.lua")
 MARKER = "BENCH_JSON "
@@ -110,7 +110,9 @@ def run_wrk(
     pids = server_pids()
     cpu_before = cpu_seconds(pids)
     busy_before, total_before = machine_ticks()
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        at_common_priority(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
     output = b""
     try:
         assert proc.stdout is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
@@ -33,6 +34,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = container is None
         app.state.container = container or bootstrap(settings)
+        if settings.legacy_email_login:
+            structlog.get_logger("adda_dashboard").warning(
+                "legacy_email_login_enabled",
+                detail="anyone may sign in with an allowed email and no password; "
+                "use only on a trusted network (ADDA_LEGACY_EMAIL_LOGIN)",
+            )
         try:
             yield
         finally:

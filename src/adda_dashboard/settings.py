@@ -89,8 +89,6 @@ class Settings(BaseSettings):
     cache_prefix: str = "adda"
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
 
-    # Demo data on an empty database (development only).
-    seed_demo_entries: int = Field(default=0, ge=0, le=1_000_000)
 
     # Videos: storage backend, upload limits, housekeeping (README "Videos").
     storage_backend: StorageBackend = StorageBackend.local

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from adda_dashboard.adapters.storage import StorageError, VideoStorage, build_storage
+from adda_dashboard.adapters.storage.gdrive import DriveStorage
 from adda_dashboard.settings import Settings
 from tests.drive_standin import DriveStandIn, service_account_key
 from tests.video_fixtures import VideoStack
@@ -216,3 +218,39 @@ def test_uploads_through_the_api_land_in_the_configured_backend(
     content = stack.client.get(f"/api/videos/file/{body['filename']}", headers=headers)
     assert content.content == samples.vertical.read_bytes()
     assert list((stack.video_dir / ".incoming").iterdir()) == []  # nothing staged is left
+
+
+def _drive_storage(endpoint: str, drive_key: Path, tmp_path: Path) -> DriveStorage:
+    settings = Settings(
+        _env_file=None,
+        var_dir=tmp_path / "var",  # type: ignore[call-arg]
+        storage_backend="gdrive",
+        gdrive_folder_id="folder-123",
+        gdrive_api_endpoint=endpoint,
+        gdrive_credentials_file=drive_key,
+    )
+    storage = build_storage(settings)
+    assert isinstance(storage, DriveStorage)
+    return storage
+
+
+def test_drive_client_is_kept_after_an_answer_such_as_404(
+    drive: DriveStandIn, drive_key: Path, tmp_path: Path
+) -> None:
+    storage = _drive_storage(drive.endpoint, drive_key, tmp_path)
+    client = storage.service
+    assert storage.exists("no-such-file") is False
+    assert storage.service is client
+
+
+def test_drive_client_is_rebuilt_after_a_connection_failure(
+    drive_key: Path, tmp_path: Path
+) -> None:
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    storage = _drive_storage(endpoint, drive_key, tmp_path)
+    client = storage.service
+    with pytest.raises(OSError):
+        storage.exists("any-file")  # refused, after the library's own retries
+    assert storage.service is not client

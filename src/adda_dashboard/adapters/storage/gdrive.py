@@ -82,6 +82,19 @@ class DriveStorage:
             self._local.service = service
         return service
 
+    @contextmanager
+    def _rebuilt_after_failure(self) -> Iterator[None]:
+        """A client whose connection failed is dropped, so this thread builds a fresh one next
+        time (the library already retried transient errors with backoff before raising)."""
+        try:
+            yield
+        except Exception as exc:
+            from googleapiclient.errors import HttpError
+
+            if not isinstance(exc, HttpError) or exc.resp.status >= 500:
+                self._local.service = None
+            raise
+
     def _build(self) -> Any:
         import google_auth_httplib2
         from googleapiclient.discovery import build, build_from_document
@@ -112,6 +125,10 @@ class DriveStorage:
             return self._upload(source, name, content_type)
 
     def _upload(self, source: BinaryIO, name: str, content_type: str) -> StoredObject:
+        with self._rebuilt_after_failure():
+            return self._upload_once(source, name, content_type)
+
+    def _upload_once(self, source: BinaryIO, name: str, content_type: str) -> StoredObject:
         from googleapiclient.http import MediaIoBaseUpload
 
         media = MediaIoBaseUpload(
@@ -152,11 +169,12 @@ class DriveStorage:
         from googleapiclient.errors import HttpError
 
         try:
-            return (
-                self.service.files()
-                .get(fileId=key, fields="id,size,trashed", supportsAllDrives=True)
-                .execute(num_retries=3)
-            )
+            with self._rebuilt_after_failure():
+                return (
+                    self.service.files()
+                    .get(fileId=key, fields="id,size,trashed", supportsAllDrives=True)
+                    .execute(num_retries=3)
+                )
         except HttpError as exc:
             if exc.resp.status == 404:
                 return None
@@ -176,7 +194,10 @@ class DriveStorage:
         from googleapiclient.errors import HttpError
 
         try:
-            self.service.files().delete(fileId=key, supportsAllDrives=True).execute(num_retries=3)
+            with self._rebuilt_after_failure():
+                self.service.files().delete(fileId=key, supportsAllDrives=True).execute(
+                    num_retries=3
+                )
         except HttpError as exc:
             if exc.resp.status != 404:
                 raise
