@@ -19,8 +19,9 @@ pytest_plugins = ["tests.video_fixtures"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-                 ) -> Iterator[str]:
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     with fresh_database(request.param, tmp_path_factory.mktemp(request.param)) as url:
         yield url
 

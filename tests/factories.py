@@ -41,9 +41,7 @@ def reedit_entry(**overrides: Any) -> dict[str, Any]:
     return body
 
 
-def make_user(
-    container: Container, role: Role = Role.contributor, email: str | None = None
-) -> str:
+def make_user(container: Container, role: Role = Role.contributor, email: str | None = None) -> str:
     """Create a user; returns its email."""
     email = email or f"user{next(_serial)}.{role.value}@adda247.com"
     container.users.create(email=email, role=role, password=PASSWORD)
@@ -58,7 +56,9 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str,
 
 
 def user_headers(
-    client: TestClient, container: Container, role: Role = Role.contributor,
+    client: TestClient,
+    container: Container,
+    role: Role = Role.contributor,
     email: str | None = None,
 ) -> dict[str, str]:
     return login(client, make_user(container, role, email))

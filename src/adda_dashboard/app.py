@@ -21,8 +21,15 @@ from adda_dashboard.logging_setup import configure_logging
 from adda_dashboard.settings import Settings
 
 CORS_HEADERS = [
-    "Content-Type", "Authorization", "X-Requested-With", "Accept", "Origin",
-    "If-Match", "If-None-Match", "Idempotency-Key", "X-Request-ID",
+    "Content-Type",
+    "Authorization",
+    "X-Requested-With",
+    "Accept",
+    "Origin",
+    "If-Match",
+    "If-None-Match",
+    "Idempotency-Key",
+    "X-Request-ID",
 ]
 
 
@@ -69,7 +76,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.add_middleware(RequestIdMiddleware)
     app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, fast path included
     for router in (
-        meta.router, ops.router, entries.router, reports.router, tickets.router, auth.router
+        meta.router,
+        ops.router,
+        entries.router,
+        reports.router,
+        tickets.router,
+        auth.router,
     ):
         app.include_router(router)
     app.include_router(videos.router)

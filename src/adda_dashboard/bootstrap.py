@@ -143,8 +143,10 @@ def build_request_limiter(settings: Settings, redis: RedisLink | None) -> Reques
     if not settings.rate_limits_enabled:
         return None
     policies = {
-        kind: (getattr(settings, f"rate_limit_{kind}_user"),
-               getattr(settings, f"rate_limit_{kind}_address"))
+        kind: (
+            getattr(settings, f"rate_limit_{kind}_user"),
+            getattr(settings, f"rate_limit_{kind}_address"),
+        )
         for kind in ("read", "write", "expensive")
     }
     return RequestLimiter(policies, redis=redis, key_prefix=settings.cache_prefix)

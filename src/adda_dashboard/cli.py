@@ -64,8 +64,10 @@ def serve(
         from adda_dashboard import server
 
         if profile not in server.profiles():
-            err.print(f"[red]error:[/red] unknown profile {profile!r}; "
-                      f"choose one of {', '.join(server.profiles())}")
+            err.print(
+                f"[red]error:[/red] unknown profile {profile!r}; "
+                f"choose one of {', '.join(server.profiles())}"
+            )
             raise typer.Exit(2)
         open_container(run_migrations=True).close()  # migrate once, before the workers start
         console.print(
@@ -154,7 +156,8 @@ def seed_demo(
         if admin:
             console.print(
                 f"Demo admin created: sign in as [bold]{admin[0]}[/bold] with password "
-                f"[bold]{admin[1]}[/bold] (also kept in {container.settings.var_dir}/demo-admin.txt)"
+                f"[bold]{admin[1]}[/bold] "
+                f"(also kept in {container.settings.var_dir}/demo-admin.txt)"
             )
     if if_empty and not demo.is_empty():
         console.print("Entries already present; no demo data added.")
@@ -224,9 +227,7 @@ def import_file(
 def user_create(
     email: Annotated[str, typer.Option(help="Email address (an allowed domain)")],
     role: Annotated[str, typer.Option(help="viewer, contributor, editor or admin")] = "contributor",
-    password: Annotated[
-        str | None, typer.Option(help="Password (prompted when omitted)")
-    ] = None,
+    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted)")] = None,
     username: Annotated[str | None, typer.Option(help="Username (default: the local part)")] = None,
 ) -> None:
     """Create a user account."""
@@ -283,4 +284,3 @@ def main() -> None:  # pragma: no cover - console entry
 
 if __name__ == "__main__":  # pragma: no cover
     main()
-

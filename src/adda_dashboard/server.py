@@ -12,7 +12,7 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from gunicorn.app.base import BaseApplication
 from uvicorn_worker import UvicornWorker
@@ -50,7 +50,7 @@ def profiles(cores: int | None = None) -> dict[str, Profile]:
 class Worker(UvicornWorker):
     """Uvicorn worker that honours Gunicorn's ``worker_connections`` as its concurrency limit."""
 
-    CONFIG_KWARGS: dict[str, Any] = {"loop": "uvloop", "http": "httptools"}
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "uvloop", "http": "httptools"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -89,7 +89,6 @@ class Settings(BaseSettings):
     cache_prefix: str = "adda"
     cache_ttl_seconds: int = Field(default=300, ge=1, le=86400)
 
-
     # Videos: storage backend, upload limits, housekeeping (README "Videos").
     storage_backend: StorageBackend = StorageBackend.local
     video_dir: Path | None = None  # local backend and staging; default <var_dir>/videos

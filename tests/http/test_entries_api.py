@@ -12,7 +12,11 @@ def test_empty_data_has_the_legacy_shape(client: TestClient, contributor: dict[s
     response = client.get("/api/data", headers=contributor)
     assert response.status_code == 200
     assert response.json() == {
-        "success": True, "data": [], "count": 0, "finalCount": 0, "reEditCount": 0
+        "success": True,
+        "data": [],
+        "count": 0,
+        "finalCount": 0,
+        "reEditCount": 0,
     }
 
 
@@ -46,7 +50,8 @@ def test_update_changes_only_the_given_columns_and_bumps_the_version(
 ) -> None:
     entry = add_entry(client, contributor, **{"Editor Brief": "keep me"})
     response = client.put(
-        f"/api/update/{entry['id']}", json={"Final Edited Link": "https://x.test/v"},
+        f"/api/update/{entry['id']}",
+        json={"Final Edited Link": "https://x.test/v"},
         headers=contributor,
     )
     assert response.status_code == 200
@@ -61,16 +66,21 @@ def test_stale_version_is_refused_and_nothing_changes(
     client: TestClient, contributor: dict[str, str]
 ) -> None:
     entry = add_entry(client, contributor)
-    ok = client.put(f"/api/update/{entry['id']}",
-                    json={**entry, "Editor Brief": "first"}, headers=contributor)
+    ok = client.put(
+        f"/api/update/{entry['id']}", json={**entry, "Editor Brief": "first"}, headers=contributor
+    )
     assert ok.status_code == 200
-    stale = client.put(f"/api/update/{entry['id']}",
-                       json={**entry, "Editor Brief": "second"}, headers=contributor)
+    stale = client.put(
+        f"/api/update/{entry['id']}", json={**entry, "Editor Brief": "second"}, headers=contributor
+    )
     assert stale.status_code == 409
     assert stale.json()["field"] == "version"
     assert stale.json()["current"]["Editor Brief"] == "first"
-    header = client.put(f"/api/update/{entry['id']}", json={"Editor Brief": "third"},
-                        headers={**contributor, "If-Match": '"1"'})
+    header = client.put(
+        f"/api/update/{entry['id']}",
+        json={"Editor Brief": "third"},
+        headers={**contributor, "If-Match": '"1"'},
+    )
     assert header.status_code == 412
     assert client.get("/api/data", headers=contributor).json()["data"][0]["Editor Brief"] == "first"
 
@@ -80,8 +90,9 @@ def test_update_refuses_a_body_naming_another_entry(
 ) -> None:
     a = add_entry(client, contributor)
     b = add_entry(client, contributor)
-    response = client.put(f"/api/update/{a['id']}", json={**b, "Editor Brief": "x"},
-                          headers=contributor)
+    response = client.put(
+        f"/api/update/{a['id']}", json={**b, "Editor Brief": "x"}, headers=contributor
+    )
     assert response.status_code == 409
     assert response.json()["field"] == "id"
     data = client.get("/api/data", headers=contributor).json()["data"]
@@ -93,7 +104,9 @@ def test_delete_addresses_the_id_not_a_position(
 ) -> None:
     a, b, d = (add_entry(client, contributor) for _ in range(3))
     assert client.delete(f"/api/delete/{b['id']}", headers=contributor).json() == {
-        "success": True, "message": "Row deleted successfully", "id": b["id"]
+        "success": True,
+        "message": "Row deleted successfully",
+        "id": b["id"],
     }
     ids = [r["id"] for r in client.get("/api/data", headers=contributor).json()["data"]]
     assert ids == [a["id"], d["id"]]

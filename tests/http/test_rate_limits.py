@@ -32,10 +32,12 @@ TIGHT = {
 
 
 @contextmanager
-def limited_app(database_url: str, var_dir: Path, address: str = "10.1.1.1",
-                **overrides: Any) -> Iterator[tuple[Container, TestClient]]:
-    container = bootstrap(make_settings(database_url, var_dir, **{**TIGHT, **overrides}),
-                          run_migrations=False)
+def limited_app(
+    database_url: str, var_dir: Path, address: str = "10.1.1.1", **overrides: Any
+) -> Iterator[tuple[Container, TestClient]]:
+    container = bootstrap(
+        make_settings(database_url, var_dir, **{**TIGHT, **overrides}), run_migrations=False
+    )
     container.taxonomy.load_packaged()
     try:
         with TestClient(create_app(container=container), client=(address, 40000)) as client:
@@ -87,8 +89,9 @@ def test_each_kind_of_route_is_limited_per_user(
 
 
 def test_address_budget_holds_whoever_asks(fresh: tuple[str, Path]) -> None:
-    with limited_app(*fresh, rate_limit_read_user="100/minute",
-                     rate_limit_read_address="4/minute") as (container, client):
+    with limited_app(
+        *fresh, rate_limit_read_user="100/minute", rate_limit_read_address="4/minute"
+    ) as (container, client):
         users = [login(client, make_user(container, Role.viewer)) for _ in range(5)]
         statuses = [client.get("/api/exams", headers=h).status_code for h in users]
         assert statuses[:4] == [200] * 4
@@ -98,8 +101,10 @@ def test_address_budget_holds_whoever_asks(fresh: tuple[str, Path]) -> None:
 
 def test_limits_hold_across_two_processes_sharing_redis(fresh: tuple[str, Path]) -> None:
     shared = {"redis_url": redis_url_or_skip(), "cache_prefix": f"t{uuid.uuid4().hex[:8]}"}
-    with limited_app(*fresh, **shared) as (container_a, client_a), \
-            limited_app(*fresh, **shared) as (_container_b, client_b):
+    with (
+        limited_app(*fresh, **shared) as (container_a, client_a),
+        limited_app(*fresh, **shared) as (_container_b, client_b),
+    ):
         headers = login(client_a, make_user(container_a, Role.editor))
         assert client_a.post("/api/add", headers=headers, json=valid_entry()).status_code == 200
         assert client_b.post("/api/add", headers=headers, json=valid_entry()).status_code == 200

@@ -34,8 +34,13 @@ def prepared(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     yield database_url, tmp_path
 
 
-def _check_reader_sees(reader: httpx.Client, headers: dict[str, str], etag: str | None,
-                       expect_id: int, expect_brief: str) -> str:
+def _check_reader_sees(
+    reader: httpx.Client,
+    headers: dict[str, str],
+    etag: str | None,
+    expect_id: int,
+    expect_brief: str,
+) -> str:
     """Read /api/data as a browser does (If-None-Match); the write must be there."""
     sent = {**headers, **({"If-None-Match": etag} if etag else {})}
     response = reader.get("/api/data", headers=sent)
@@ -46,20 +51,23 @@ def _check_reader_sees(reader: httpx.Client, headers: dict[str, str], etag: str 
     return response.headers["etag"]
 
 
-def _write_then_read_everywhere(writer: httpx.Client, readers: list[httpx.Client],
-                                headers: dict[str, str]) -> int:
+def _write_then_read_everywhere(
+    writer: httpx.Client, readers: list[httpx.Client], headers: dict[str, str]
+) -> int:
     etags: list[str | None] = [None] * len(readers)
     last_id = 0
     checked = 0
     for i in range(WRITES):
         marker = f"w{i}-{uuid.uuid4().hex[:6]}"
         if i % 2 == 0 or last_id == 0:
-            response = writer.post("/api/add", json=valid_entry(**{"Editor Brief": marker}),
-                                   headers=headers)
+            response = writer.post(
+                "/api/add", json=valid_entry(**{"Editor Brief": marker}), headers=headers
+            )
             last_id = response.json()["id"]
         else:
-            response = writer.put(f"/api/update/{last_id}", json={"Editor Brief": marker},
-                                  headers=headers)
+            response = writer.put(
+                f"/api/update/{last_id}", json={"Editor Brief": marker}, headers=headers
+            )
         assert response.status_code == 200, response.text
         for n, reader in enumerate(readers):
             etags[n] = _check_reader_sees(reader, headers, etags[n], last_id, marker)
@@ -74,8 +82,10 @@ def test_four_workers_see_every_write_on_their_next_request(
     database_url, var_dir = prepared
     extra = {}
     if with_redis:
-        extra = {"ADDA_REDIS_URL": redis_url_or_skip(),
-                 "ADDA_CACHE_PREFIX": f"t{uuid.uuid4().hex[:8]}"}
+        extra = {
+            "ADDA_REDIS_URL": redis_url_or_skip(),
+            "ADDA_CACHE_PREFIX": f"t{uuid.uuid4().hex[:8]}",
+        }
     env = server_env(database_url, var_dir, **extra)
     with ExitStack() as stack:
         bases = [stack.enter_context(live_server(env)) for _ in range(4)]
@@ -93,15 +103,20 @@ def test_two_servers_sharing_postgres_and_redis_see_each_others_writes(
     database_url, var_dir = prepared
     if not database_url.startswith("postgresql"):
         pytest.skip("the two-server case is the PostgreSQL + Redis deployment")
-    env = server_env(database_url, var_dir, ADDA_REDIS_URL=redis_url_or_skip(),
-                     ADDA_CACHE_PREFIX=f"t{uuid.uuid4().hex[:8]}")
+    env = server_env(
+        database_url,
+        var_dir,
+        ADDA_REDIS_URL=redis_url_or_skip(),
+        ADDA_CACHE_PREFIX=f"t{uuid.uuid4().hex[:8]}",
+    )
     with ExitStack() as stack:
         server_a = stack.enter_context(live_server(env, workers=2))
         server_b = stack.enter_context(live_server(env, workers=2))
         writer = stack.enter_context(httpx.Client(base_url=server_a, timeout=30))
         # Several connections to server B, so that reads land on both of its workers.
-        readers = [stack.enter_context(httpx.Client(base_url=server_b, timeout=30))
-                   for _ in range(3)]
+        readers = [
+            stack.enter_context(httpx.Client(base_url=server_b, timeout=30)) for _ in range(3)
+        ]
         headers = login(server_a, ADMIN, PASSWORD)
         checked = _write_then_read_everywhere(writer, readers, headers)
     assert checked == WRITES * 3

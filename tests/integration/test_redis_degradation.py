@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 import redis
-
 from starlette.testclient import TestClient
 
 from adda_dashboard.adapters.redis_link import RETRY_AFTER_FAILURE_S
@@ -21,8 +20,8 @@ from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.domain.roles import Role
 from tests.backends import reset
-from tests.factories import make_user, login, valid_entry
 from tests.conftest import make_settings
+from tests.factories import login, make_user, valid_entry
 from tests.integration.live_servers import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
@@ -34,9 +33,21 @@ def own_redis(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
     if REDIS_SERVER is None:
         pytest.skip("redis-server is not installed")
     process = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            REDIS_SERVER,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     client = redis.Redis(port=port, socket_connect_timeout=0.5)
     deadline = time.monotonic() + 20
@@ -57,10 +68,15 @@ def own_redis(port: int, workdir: Path) -> Iterator[subprocess.Popen[bytes]]:
 
 
 @contextmanager
-def app_with_redis(database_url: str, var_dir: Path, redis_port: int
-                   ) -> Iterator[tuple[Container, TestClient]]:
-    settings = make_settings(database_url, var_dir, redis_url=f"redis://127.0.0.1:{redis_port}/0",
-                             cache_prefix=f"t{uuid.uuid4().hex[:8]}")
+def app_with_redis(
+    database_url: str, var_dir: Path, redis_port: int
+) -> Iterator[tuple[Container, TestClient]]:
+    settings = make_settings(
+        database_url,
+        var_dir,
+        redis_url=f"redis://127.0.0.1:{redis_port}/0",
+        cache_prefix=f"t{uuid.uuid4().hex[:8]}",
+    )
     container = bootstrap(settings, run_migrations=False)
     container.taxonomy.load_packaged()
     try:
@@ -76,13 +92,16 @@ def test_stopping_redis_mid_run_degrades_without_errors_and_recovers(
     reset(database_url)
     port = free_port()
     statuses: list[int] = []
-    with own_redis(port, tmp_path) as first_redis, \
-            app_with_redis(database_url, tmp_path, port) as (container, client):
+    with (
+        own_redis(port, tmp_path) as first_redis,
+        app_with_redis(database_url, tmp_path, port) as (container, client),
+    ):
         headers = login(client, make_user(container, Role.editor))
 
         def add_and_read(marker: str) -> None:
-            added = client.post("/api/add", json=valid_entry(**{"Editor Brief": marker}),
-                                headers=headers)
+            added = client.post(
+                "/api/add", json=valid_entry(**{"Editor Brief": marker}), headers=headers
+            )
             statuses.append(added.status_code)
             data = client.get("/api/data", headers=headers)
             statuses.append(data.status_code)

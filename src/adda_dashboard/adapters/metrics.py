@@ -41,8 +41,10 @@ def instruments() -> Instruments:
             "adda_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
         ),
         latency=Histogram(
-            "adda_http_request_duration_seconds", "Time to answer a request",
-            ["method", "route"], buckets=LATENCY_BUCKETS,
+            "adda_http_request_duration_seconds",
+            "Time to answer a request",
+            ["method", "route"],
+            buckets=LATENCY_BUCKETS,
         ),
         cache_events=Counter(
             "adda_cache_events_total", "Snapshot cache lookups", ["name", "event"]
@@ -76,8 +78,14 @@ def exposition() -> tuple[bytes, str]:
 
 def sample_totals() -> dict[str, float]:
     """Sums over every worker: requests by outcome, cache events by kind."""
-    totals = {"requests": 0.0, "successful": 0.0, "failed": 0.0,
-              "cache_hit": 0.0, "cache_shared": 0.0, "cache_miss": 0.0}
+    totals = {
+        "requests": 0.0,
+        "successful": 0.0,
+        "failed": 0.0,
+        "cache_hit": 0.0,
+        "cache_shared": 0.0,
+        "cache_miss": 0.0,
+    }
     for family in registry().collect():
         for sample in family.samples:
             if sample.name == "adda_http_requests_total":

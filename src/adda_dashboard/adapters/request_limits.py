@@ -58,7 +58,8 @@ class RequestLimiter:
         self._shared: FixedWindowRateLimiter | None = None
         if redis is not None:
             storage = RedisStorage(
-                redis.url, connection_pool=redis.client.connection_pool,
+                redis.url,
+                connection_pool=redis.client.connection_pool,
                 key_prefix=f"{key_prefix}:rate",
             )
             self._shared = FixedWindowRateLimiter(storage)

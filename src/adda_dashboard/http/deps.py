@@ -55,7 +55,7 @@ def if_match_version(request: Request) -> int | None:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
     if not value.isdigit():
-        raise Invalid("If-Match must be an entry version such as \"3\"", field="If-Match")
+        raise Invalid('If-Match must be an entry version such as "3"', field="If-Match")
     return int(value)
 
 

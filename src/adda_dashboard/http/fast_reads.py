@@ -64,7 +64,9 @@ class FastReads:
         gzip_ok = _wants_gzip(headers.get(b"accept-encoding", b""))
         etag = f'"{name}-v{version}-gz"' if gzip_ok else f'"{name}-v{version}"'
         held = headers.get(b"if-none-match", b"").decode("latin-1")
-        if held and (etag in {t.strip().removeprefix("W/") for t in held.split(",")} or held == "*"):
+        if held and (
+            etag in {t.strip().removeprefix("W/") for t in held.split(",")} or held == "*"
+        ):
             await self._send(send, 304, b"", etag, gzip=False, head=True)
             return
         snapshot = container.snapshots.peek(name, version)
@@ -82,8 +84,9 @@ class FastReads:
         await self._send(send, 200, body, etag, gzip=gzip_ok, head=head)
 
     @staticmethod
-    async def _send(send: Send, status: int, body: bytes, etag: str, *, gzip: bool,
-                    head: bool) -> None:
+    async def _send(
+        send: Send, status: int, body: bytes, etag: str, *, gzip: bool, head: bool
+    ) -> None:
         headers = [
             (b"etag", etag.encode("latin-1")),
             (b"cache-control", CACHE_CONTROL.encode()),

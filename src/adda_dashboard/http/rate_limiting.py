@@ -60,10 +60,13 @@ class RateLimitMiddleware:
             f"try again in {verdict.reset_after} s"
         )
         request_id = scope.get("state", {}).get("request_id")
-        body = orjson.dumps({"success": False, "error": message, "message": message,
-                             "request_id": request_id})
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode())]
+        body = orjson.dumps(
+            {"success": False, "error": message, "message": message, "request_id": request_id}
+        )
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         headers += [(k.lower().encode(), v.encode()) for k, v in verdict.headers().items()]
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})

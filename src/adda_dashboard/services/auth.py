@@ -120,8 +120,12 @@ class AuthService:
             if user is None:
                 user = users_repo.insert(
                     session,
-                    User(email=email, username=users_repo.free_username(session, email),
-                         role=Role.contributor.value, auth_source="domain"),
+                    User(
+                        email=email,
+                        username=users_repo.free_username(session, email),
+                        role=Role.contributor.value,
+                        auth_source="domain",
+                    ),
                 )
             if not user.is_active:
                 raise Forbidden("This account is disabled", field="email")
@@ -157,8 +161,13 @@ class AuthService:
                 raise Conflict("Email already registered", field="email")
             user = users_repo.insert(
                 session,
-                User(email=email, username=username, password_hash=password_hash,
-                     role=Role.contributor.value, auth_source="password"),
+                User(
+                    email=email,
+                    username=username,
+                    password_hash=password_hash,
+                    role=Role.contributor.value,
+                    auth_source="password",
+                ),
             )
             response = self._session_response(user, "Password")
         response["message"] = "User registered successfully"
@@ -245,8 +254,11 @@ class AuthService:
     def _session_response(self, user: User, auth_source: str) -> dict[str, Any]:
         def issue(kind: str) -> str:
             return self._signer.issue(
-                user_id=user.id, username=user.username, email=user.email,
-                token_version=user.token_version, kind=kind,
+                user_id=user.id,
+                username=user.username,
+                email=user.email,
+                token_version=user.token_version,
+                kind=kind,
             )
 
         return {

@@ -17,12 +17,36 @@ from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.users import UserService
 
-FIRST = ["rahul", "priya", "amit", "neha", "vikas", "pooja", "sandeep", "anjali", "rohit",
-         "kavita", "deepak", "shivani", "manish", "ritu", "arjun", "sneha", "gaurav", "nidhi"]
+FIRST = [
+    "rahul",
+    "priya",
+    "amit",
+    "neha",
+    "vikas",
+    "pooja",
+    "sandeep",
+    "anjali",
+    "rohit",
+    "kavita",
+    "deepak",
+    "shivani",
+    "manish",
+    "ritu",
+    "arjun",
+    "sneha",
+    "gaurav",
+    "nidhi",
+]
 LAST = ["sharma", "verma", "gupta", "singh", "yadav", "mishra", "kumar", "tiwari", "jain"]
-BRIEFS = ["cut the dead air in the first 2 seconds", "add Hinglish captions",
-          "zoom in on the formula at 0:12", "end card with subscribe call to action",
-          "keep it under 58 seconds", "normalise audio to -14 LUFS", "हिंदी कैप्शन जोड़ें"]
+BRIEFS = [
+    "cut the dead air in the first 2 seconds",
+    "add Hinglish captions",
+    "zoom in on the formula at 0:12",
+    "end card with subscribe call to action",
+    "keep it under 58 seconds",
+    "normalise audio to -14 LUFS",
+    "हिंदी कैप्शन जोड़ें",
+]
 CONTENT_WEIGHTS = {"Exam_Information": 25, "Content": 60, "Motivational_or_Fun": 15}
 ID_CHARS = string.ascii_letters + string.digits + "-_"
 DEMO_ADMIN_EMAIL = "admin@adda247.com"
@@ -84,8 +108,9 @@ class DemoService:
         while written < count:
             with self._db.write() as session:
                 for _ in range(min(BATCH, count - written)):
-                    record = validate_entry(demo_record(rng, self._taxonomy, team),
-                                            self._taxonomy.current)
+                    record = validate_entry(
+                        demo_record(rng, self._taxonomy, team), self._taxonomy.current
+                    )
                     self._entries.insert_validated(session, SYSTEM, record, sr_no=None)
                     written += 1
         return written
@@ -96,8 +121,9 @@ class DemoService:
             return None
         password = secrets.token_urlsafe(12)
         try:
-            self._users.create(email=DEMO_ADMIN_EMAIL, role=Role.admin, password=password,
-                               username="admin")
+            self._users.create(
+                email=DEMO_ADMIN_EMAIL, role=Role.admin, password=password, username="admin"
+            )
         except Conflict:
             return None
         var_dir.mkdir(parents=True, exist_ok=True)

@@ -121,7 +121,11 @@ class EntryService:
             session, {**attributes, "sr_no": sr_no, "created_by_id": actor.user_id}
         )
         audit.append(
-            session, entity=ENTITY, entity_id=row.id, action="create", actor=actor,
+            session,
+            entity=ENTITY,
+            entity_id=row.id,
+            action="create",
+            actor=actor,
             changes={**record, c.SR_NO: str(sr_no)},
         )
         bump_dataset_version(session)
@@ -162,7 +166,11 @@ class EntryService:
                 if row is None:  # changed between our read and our write: read again
                     continue
                 audit.append(
-                    session, entity=ENTITY, entity_id=entry_id, action="update", actor=actor,
+                    session,
+                    entity=ENTITY,
+                    entity_id=entry_id,
+                    action="update",
+                    actor=actor,
                     changes={col: {"from": old, "to": new} for col, (old, new) in changes.items()},
                 )
                 bump_dataset_version(session)
@@ -213,7 +221,11 @@ class EntryService:
                 if row is None:  # changed or deleted between our read and our write
                     continue
                 audit.append(
-                    session, entity=ENTITY, entity_id=entry_id, action="delete", actor=actor,
+                    session,
+                    entity=ENTITY,
+                    entity_id=entry_id,
+                    action="delete",
+                    actor=actor,
                     changes={},
                 )
                 bump_dataset_version(session)
@@ -228,7 +240,11 @@ class EntryService:
             if row is None:
                 raise NotFound(f"No deleted entry {entry_id}", field="id")
             audit.append(
-                session, entity=ENTITY, entity_id=entry_id, action="restore", actor=actor,
+                session,
+                entity=ENTITY,
+                entity_id=entry_id,
+                action="restore",
+                actor=actor,
                 changes={},
             )
             bump_dataset_version(session)

@@ -53,8 +53,8 @@ class OperationsService:
         disk = self._disk_state(self._settings.var_dir)
         services["disk"] = disk
         required_down = [
-            name for name, state in (("database", services["database"]),
-                                     ("disk", disk["status"]))
+            name
+            for name, state in (("database", services["database"]), ("disk", disk["status"]))
             if state != "healthy"
         ]
         degraded = services["redis"] == "unhealthy"
@@ -69,8 +69,10 @@ class OperationsService:
                 "shared": "redis" if self._redis is not None else "none",
                 "ttl_seconds": self._settings.cache_ttl_seconds,
             },
-            "auth": {"legacy_email_login": self._settings.legacy_email_login,
-                     "open_reads": self._settings.open_reads},
+            "auth": {
+                "legacy_email_login": self._settings.legacy_email_login,
+                "open_reads": self._settings.open_reads,
+            },
         }
         return body, 503 if required_down else 200
 
@@ -109,9 +111,11 @@ class OperationsService:
             "videos": {"stored_locally": 0, "total_size_mb": 0.0, "downloads_in_progress": 0},
             "cache": {
                 "enabled": True,
-                "ttl_seconds": {"sheets": self._settings.cache_ttl_seconds,
-                                "credentials": 600,
-                                "filters": self._settings.cache_ttl_seconds},
+                "ttl_seconds": {
+                    "sheets": self._settings.cache_ttl_seconds,
+                    "credentials": 600,
+                    "filters": self._settings.cache_ttl_seconds,
+                },
                 "hit_rate": f"{hit_rate * 100:.2f}%",
                 "lookups": int(lookups),
                 "shared": self._redis is not None,
@@ -132,6 +136,8 @@ class OperationsService:
         self._snapshots.clear_local()
         cleared = self._snapshots.clear_shared()
         self._gate.forget_all_users()
-        return {"success": True, "message": "All caches cleared successfully",
-                "shared_entries_cleared": cleared}
-
+        return {
+            "success": True,
+            "message": "All caches cleared successfully",
+            "shared_entries_cleared": cleared,
+        }

@@ -10,7 +10,9 @@ from adda_dashboard.domain.taxonomy import Taxonomy, packaged_taxonomy
 class TaxonomyService:
     def __init__(self, db: Database, allowed_domains: list[str] | None = None) -> None:
         self._db = db
-        self._allowed_override = tuple(d.lower() for d in allowed_domains) if allowed_domains else None
+        self._allowed_override = (
+            tuple(d.lower() for d in allowed_domains) if allowed_domains else None
+        )
         self._taxonomy: Taxonomy | None = None
 
     def load_packaged(self) -> None:

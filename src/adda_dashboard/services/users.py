@@ -32,8 +32,13 @@ class UserView:
         return cls(user.id, user.email, user.username, Role(user.role), user.is_active)
 
     def as_json(self) -> dict[str, object]:
-        return {"id": self.id, "email": self.email, "username": self.username,
-                "role": self.role.value, "is_active": self.is_active}
+        return {
+            "id": self.id,
+            "email": self.email,
+            "username": self.username,
+            "role": self.role.value,
+            "is_active": self.is_active,
+        }
 
 
 def check_password(password: object, field: str = "password") -> str:
@@ -86,8 +91,13 @@ class UserService:
                 raise Conflict("Username already exists", field="username")
             user = users_repo.insert(
                 session,
-                User(email=email, username=username, password_hash=password_hash,
-                     role=role.value, auth_source=auth_source),
+                User(
+                    email=email,
+                    username=username,
+                    password_hash=password_hash,
+                    role=role.value,
+                    auth_source=auth_source,
+                ),
             )
             return UserView.of(user)
 

@@ -13,7 +13,12 @@ from adda_dashboard.domain.roles import Actor
 
 
 def append(
-    session: Session, *, entity: str, entity_id: int, action: str, actor: Actor,
+    session: Session,
+    *,
+    entity: str,
+    entity_id: int,
+    action: str,
+    actor: Actor,
     changes: dict[str, Any],
 ) -> None:
     session.add(

@@ -13,9 +13,9 @@ DATASET_VERSION = "dataset_version"
 
 def increment(session: Session, name: str, by: int = 1) -> int:
     """Add ``by`` and return the new value; the row lock serialises concurrent writers."""
-    stmt = (
-        update(Counter).where(Counter.name == name).values(value=Counter.value + by)
-    ).returning(Counter.value)
+    stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + by)).returning(
+        Counter.value
+    )
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
         session.add(Counter(name=name, value=by))

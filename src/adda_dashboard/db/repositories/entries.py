@@ -139,9 +139,11 @@ def _filtered(query: EntryQuery) -> Select[Any]:
     for name, value in query.filters.items():
         stmt = stmt.where(FILTERABLE[name] == value)
     if query.search:
-        pattern = "%" + query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace(
-            "_", "\\_"
-        ) + "%"
+        pattern = (
+            "%"
+            + query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         stmt = stmt.where(
             or_(
                 *(

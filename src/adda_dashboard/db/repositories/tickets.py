@@ -11,9 +11,9 @@ from adda_dashboard.db.models import Ticket
 
 
 def exists_with_ticket_id(session: Session, ticket_id: str) -> bool:
-    return session.execute(
-        select(Ticket.id).where(Ticket.ticket_id == ticket_id)
-    ).first() is not None
+    return (
+        session.execute(select(Ticket.id).where(Ticket.ticket_id == ticket_id)).first() is not None
+    )
 
 
 def insert(session: Session, ticket: Ticket) -> Ticket:
