@@ -258,7 +258,7 @@ def build(meta: dict[str, Any], results: dict[str, Any], extra_notes: list[str])
         f"{fmt_load(meta['load_after'])}; wall time {meta['wall_s']:.0f} s"
         + (
             f"; the journey client ran {meta['client_boost']} steps of niceness above the servers"
-            if meta.get("client_boost")
+            if meta.get("client_boost") and "journey" in meta["phases"]
             else ""
         ),
         "",

@@ -336,35 +336,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--only", default=",".join(PHASES), help=f"comma-separated subset of: {', '.join(PHASES)}"
-    )
-    parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="short runs, small sizes: checks the harness, not the servers",
-    )
-    parser.add_argument(
-        "--pg",
-        action="store_true",
-        help="journey also on ours over PostgreSQL + Redis on 127.0.0.1",
-    )
-    parser.add_argument(
+    add = parser.add_argument
+    add("--only", default=",".join(PHASES), help=f"a subset of: {', '.join(PHASES)}")
+    add("--quick", action="store_true", help="short runs, small sizes: checks the harness only")
+    add("--pg", action="store_true", help="journey also on ours over PostgreSQL + Redis")
+    add(
         "--nice",
         type=int,
         default=0,
         metavar="N",
-        help="run everything N steps of niceness above other work (root; "
-        "shields the numbers from a busy machine, and slows that work)",
+        help="run everything N steps of niceness above other work (root; shields the numbers "
+        "from a busy machine, and slows that work)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
-    parser.add_argument("--out", type=Path, default=systems.REPO / "bench" / "results")
+    add("--keep", action="store_true", help="keep the temporary directory")
+    add("--out", type=Path, default=systems.REPO / "bench" / "results")
     args = parser.parse_args(argv)
     asked = {part.strip() for part in args.only.split(",") if part.strip()}
     if not asked or asked - set(PHASES):
         parser.error(f"--only takes a subset of {', '.join(PHASES)}; got {args.only!r}")
     args.phases = tuple(phase for phase in PHASES if phase in asked)
-    return args
+    return args  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,15 +363,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = Plan.quick() if args.quick else Plan()
     began = time.time()
     meta = report.machine_facts()
-    meta.update(
-        {
-            "phases": list(args.phases),
-            "quick": args.quick,
-            "pg": args.pg,
-            "nice": args.nice,
-            "load_before": os.getloadavg(),
-        }
-    )
+    meta.update(phases=list(args.phases), quick=args.quick, pg=args.pg, nice=args.nice,
+                load_before=os.getloadavg())  # fmt: skip
     meta["client_boost"] = systems.set_priorities(args.nice)
     raise_open_files()
     ensure_wrk()
@@ -397,13 +381,8 @@ def main(argv: list[str] | None = None) -> int:
             log(f"kept {tmp}")
         else:
             shutil.rmtree(tmp, ignore_errors=True)
-    meta.update(
-        {
-            "load_after": os.getloadavg(),
-            "wall_s": round(time.time() - began, 1),
-            "plan": report.plain(plan),
-        }
-    )
+    meta.update(load_after=os.getloadavg(), wall_s=round(time.time() - began, 1),
+                plan=report.plain(plan))  # fmt: skip
     document = report.build(meta, bench.results, bench.notes)
     md_path, json_path = report.save(document, args.out)
     print(document["markdown"], flush=True)

@@ -1,11 +1,11 @@
-"""The two systems under load, started as subprocesses on 127.0.0.1, and the data they serve.
+"""The two systems under load, started as subprocesses on 127.0.0.1, and what is read of them.
 
 The baseline is the seed architecture kept in ``shared/bench/seed_baseline`` (Flask + gthread
 Gunicorn over a JSON "sheet"), run from its own virtualenv on a private copy of the dataset.
-Ours is ``adda-dashboard serve --prod`` over a database prepared once per dataset with our own
-CLI (migrate, import, user create) and copied for every run, so no run sees another's writes.
-Every server is stopped by its own pid (and the Gunicorn master's workers by theirs) in
-``finally`` blocks.
+Ours is ``adda-dashboard serve --prod`` over a private copy of a prepared database
+(``bench/datasets.py``). Every server is stopped in a ``finally`` block by its own pid, and the
+Gunicorn master's workers by theirs. Per-process CPU time, memory and worker replacements are
+read from ``/proc``.
 """
 
 from __future__ import annotations

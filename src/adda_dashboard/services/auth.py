@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import jwt
-
 from adda_dashboard.adapters.passwords import hash_password, needs_rehash, verify_password
 from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.tokens import TokenSigner
@@ -22,9 +20,10 @@ from adda_dashboard.domain.entry_rules import (
     clean_text,
 )
 from adda_dashboard.domain.roles import Actor, Role
-from adda_dashboard.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
+from adda_dashboard.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from adda_dashboard.services.request_gate import require_current, verified_claims
 from adda_dashboard.services.taxonomy import TaxonomyService
-from adda_dashboard.services.users import check_password
+from adda_dashboard.services.users import check_password, insert_unique_user
 
 BAD_CREDENTIALS = "Invalid email or password"
 
@@ -155,19 +154,13 @@ class AuthService:
         email = check_email(email, self._taxonomy.current.allowed_email_domains, field="email")
         password_hash = hash_password(password)
         with self._db.write() as session:
-            if users_repo.get_by_username(session, username):
-                raise Conflict("Username already exists", field="username")
-            if users_repo.get_by_email(session, email):
-                raise Conflict("Email already registered", field="email")
-            user = users_repo.insert(
+            user = insert_unique_user(
                 session,
-                User(
-                    email=email,
-                    username=username,
-                    password_hash=password_hash,
-                    role=Role.contributor.value,
-                    auth_source="password",
-                ),
+                email=email,
+                username=username,
+                password_hash=password_hash,
+                role=Role.contributor,
+                auth_source="password",
             )
             response = self._session_response(user, "Password")
         response["message"] = "User registered successfully"
@@ -179,20 +172,12 @@ class AuthService:
         token = body.get("refresh_token") if isinstance(body, Mapping) else None
         if not token or not isinstance(token, str):
             raise Invalid("'refresh_token' is required", field="refresh_token")
-        try:
-            claims = self._signer.decode(token)
-        except jwt.ExpiredSignatureError:
-            raise Unauthorized("Token has expired") from None
-        except jwt.InvalidTokenError:
-            raise Unauthorized("Invalid token") from None
-        if claims.kind != "refresh":
-            raise Unauthorized("Invalid token")
+        claims = verified_claims(self._signer, token, "refresh")
         with self._db.read() as session:
             user = users_repo.get_by_id(session, claims.user_id)
-            if user is None or not user.is_active:
+            if user is None:
                 raise Unauthorized("Invalid token")
-            if user.token_version != claims.token_version:
-                raise Unauthorized("Token has been revoked")
+            require_current(claims, token_version=user.token_version, is_active=user.is_active)
             return self._session_response(user, user.auth_source)
 
     def logout(self, actor: Actor) -> dict[str, Any]:

@@ -27,6 +27,27 @@ USER_FACTS_TTL_S = 60
 MAX_REMEMBERED_TOKENS = 10_000
 
 
+def verified_claims(signer: TokenSigner, token: str, kind: str) -> TokenClaims:
+    """The claims of a genuine, unexpired token of ``kind``, or 401 with the original's words."""
+    try:
+        claims = signer.decode(token)
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Token has expired") from None
+    except jwt.InvalidTokenError:
+        raise Unauthorized("Invalid token") from None
+    if claims.kind != kind:
+        raise Unauthorized("Invalid token")
+    return claims
+
+
+def require_current(claims: TokenClaims, *, token_version: int, is_active: bool) -> None:
+    """A token outlives neither its user's deactivation nor a bump of their token version."""
+    if not is_active:
+        raise Unauthorized("Invalid token")
+    if token_version != claims.token_version:
+        raise Unauthorized("Token has been revoked")
+
+
 @dataclass(frozen=True)
 class Admission:
     actor: Actor
@@ -66,14 +87,7 @@ class RequestGate:
             raise Unauthorized("Token is missing")
         claims = self._verified.get(token)
         if claims is None:
-            try:
-                claims = self._signer.decode(token)
-            except jwt.ExpiredSignatureError:
-                raise Unauthorized("Token has expired") from None
-            except jwt.InvalidTokenError:
-                raise Unauthorized("Invalid token") from None
-            if claims.kind != "access":
-                raise Unauthorized("Invalid token")
+            claims = verified_claims(self._signer, token, "access")
             if len(self._verified) >= MAX_REMEMBERED_TOKENS:
                 self._verified.clear()
             self._verified[token] = claims
@@ -87,10 +101,7 @@ class RequestGate:
         if facts is None:
             raise Unauthorized("Invalid token")
         token_version, role, is_active, email, dataset_version = facts
-        if not is_active:
-            raise Unauthorized("Invalid token")
-        if int(token_version) != claims.token_version:
-            raise Unauthorized("Token has been revoked")
+        require_current(claims, token_version=int(token_version), is_active=bool(is_active))
         actor = Actor(user_id=claims.user_id, email=email, role=Role(role))
         return Admission(actor, int(dataset_version))
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from adda_dashboard.adapters.passwords import hash_password
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
@@ -61,6 +63,32 @@ def parse_role(value: str) -> Role:
         raise Invalid(f"'role' must be one of: {allowed}", field="role") from None
 
 
+def insert_unique_user(
+    session: Session,
+    *,
+    email: str,
+    username: str,
+    password_hash: str | None,
+    role: Role,
+    auth_source: str,
+) -> User:
+    """Add an account inside the caller's transaction; a taken email or username is 409."""
+    if users_repo.get_by_username(session, username):
+        raise Conflict("Username already exists", field="username")
+    if users_repo.get_by_email(session, email):
+        raise Conflict("Email already registered", field="email")
+    return users_repo.insert(
+        session,
+        User(
+            email=email,
+            username=username,
+            password_hash=password_hash,
+            role=role.value,
+            auth_source=auth_source,
+        ),
+    )
+
+
 class UserService:
     def __init__(self, db: Database, taxonomy: TaxonomyService) -> None:
         self._db = db
@@ -85,19 +113,13 @@ class UserService:
             raise Invalid("Username is required", field="username")
         password_hash = hash_password(check_password(password)) if password is not None else None
         with self._db.write() as session:
-            if users_repo.get_by_email(session, email):
-                raise Conflict("Email already registered", field="email")
-            if users_repo.get_by_username(session, username):
-                raise Conflict("Username already exists", field="username")
-            user = users_repo.insert(
+            user = insert_unique_user(
                 session,
-                User(
-                    email=email,
-                    username=username,
-                    password_hash=password_hash,
-                    role=role.value,
-                    auth_source=auth_source,
-                ),
+                email=email,
+                username=username,
+                password_hash=password_hash,
+                role=role,
+                auth_source=auth_source,
             )
             return UserView.of(user)
 
