@@ -52,3 +52,34 @@ def to_attributes(values: dict[str, str]) -> dict[str, str]:
 def to_columns(row: Any) -> dict[str, str]:
     """A stored entry's editable values keyed by column (all twelve, whatever its status)."""
     return {col: getattr(row, attr) for col, attr in ATTRIBUTE_OF.items() if col != c.SR_NO}
+
+
+def legacy_records(
+    rows: list[tuple[Any, ...]], attributes: tuple[str, ...]
+) -> list[dict[str, Any]]:
+    """``legacy_record`` for many plain tuples whose fields are named by ``attributes``.
+
+    The key/position pairs are worked out once per call, not once per row: this runs over every
+    entry each time the dataset changes.
+    """
+    position = {attr: i for i, attr in enumerate(attributes)}
+    status_at = position["edit_status"]
+    sr_no_at = position["sr_no"]
+    layouts = {}
+    for status in (c.EditStatus.final.value, c.EditStatus.reedit.value):
+        layouts[status] = [
+            (col, position[ATTRIBUTE_OF[col]])
+            for col in columns_for_status(status)
+            if col != c.SR_NO
+        ]
+    id_at, version_at = position["id"], position["version"]
+    records = []
+    for row in rows:
+        layout = layouts.get(row[status_at]) or layouts[c.EditStatus.final.value]
+        record: dict[str, Any] = {c.SR_NO: str(row[sr_no_at])}
+        for col, at in layout:
+            record[col] = row[at]
+        record[c.ID_KEY] = row[id_at]
+        record[c.VERSION_KEY] = row[version_at]
+        records.append(record)
+    return records

@@ -19,7 +19,7 @@ from adda_dashboard.domain.entry_rules import (
     parse_version,
     validate_entry,
 )
-from adda_dashboard.domain.records import legacy_record, to_attributes, to_columns
+from adda_dashboard.domain.records import legacy_record, legacy_records, to_attributes, to_columns
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.domain.video_ids import video_id_for
 from adda_dashboard.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
@@ -57,10 +57,9 @@ class EntryService:
 
     def legacy_list(self) -> dict[str, Any]:
         """``GET /api/data`` without parameters: every live entry, Final first, then Re-edit."""
-        with self._db.read() as session:
-            rows = entries_repo.list_live_in_legacy_order(session)
-        data = [legacy_record(row) for row in rows]
-        final = sum(1 for row in rows if row.edit_status == c.EditStatus.final)
+        rows = entries_repo.listing_tuples(self._db.engine)
+        data = legacy_records(rows, entries_repo.LISTING_ATTRIBUTES)
+        final = sum(1 for record in data if record[c.EDIT] == c.EditStatus.final)
         return {
             "success": True,
             "data": data,

@@ -6,6 +6,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections import namedtuple
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -40,6 +41,9 @@ MAX_CURSOR_TEXT = 2048
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
+_Listing = namedtuple("_Listing", entries_repo.LISTING_ATTRIBUTES)
+
+
 class ReportService:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -68,9 +72,8 @@ class ReportService:
             }
 
     def leaderboard(self) -> dict[str, Any]:
-        with self._db.read() as session:
-            rows = entries_repo.list_live_in_legacy_order(session)
-        return leaderboard.compute(rows)
+        rows = entries_repo.listing_tuples(self._db.engine)
+        return leaderboard.compute(map(_Listing._make, rows))
 
     def page(self, params: Mapping[str, str]) -> dict[str, Any]:
         """A filtered, searched, sorted keyset page of entries."""

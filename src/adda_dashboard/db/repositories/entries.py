@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Engine, Select, and_, func, or_, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -193,3 +193,39 @@ def max_sr_no(session: Session) -> int:
 def count_live(session: Session) -> int:
     stmt = select(func.count()).select_from(Entry).where(Entry.deleted_at.is_(None))
     return int(session.execute(stmt).scalar_one())
+
+
+# The listing read on every change of the dataset: every live entry as plain tuples, in the
+# legacy order, through the DBAPI cursor (a third of the time of building Row objects).
+LISTING_ATTRIBUTES = (
+    "id",
+    "sr_no",
+    "email",
+    "vertical",
+    "exam",
+    "subject",
+    "content_type",
+    "sub_category",
+    "video_link",
+    "edit_status",
+    "editor_brief",
+    "final_edited_link",
+    "video_id",
+    "version",
+)
+_LISTING_SQL = (
+    f"SELECT {', '.join(LISTING_ATTRIBUTES)} FROM entries "
+    "WHERE deleted_at IS NULL ORDER BY edit_status, id"
+)
+
+
+def listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(_LISTING_SQL)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        conn.close()
+    return rows
