@@ -61,6 +61,7 @@ class JourneyResult:
     statuses: Counter[str] = field(default_factory=Counter)
     errors: Counter[str] = field(default_factory=Counter)
     errors_during_ramp: int = 0
+    users_cut_off: int = 0
     lag_ms: list[float] = field(default_factory=list)
     client_cpu_s: float = 0.0
     wall_s: float = 0.0
@@ -85,6 +86,7 @@ class JourneyResult:
             "errors": dict(self.errors),
             "error_count": sum(self.errors.values()),
             "errors_during_ramp": self.errors_during_ramp,
+            "users_cut_off": self.users_cut_off,
             "client_lag_ms": {
                 "p50": pct(lag, 50),
                 "p99": pct(lag, 99),
@@ -186,16 +188,19 @@ class Journey:
                 asyncio.create_task(self.user(index, random.Random(rng.random()), session))
                 for index in range(cfg.users)
             ]
-            try:
-                # Every user stops sending at end_at; a request in flight ends by its timeout.
-                await asyncio.wait_for(
-                    asyncio.gather(*users), cfg.ramp_s + cfg.measure_s + cfg.timeout_s + 5
-                )
-            finally:
-                for task in users:
-                    task.cancel()
-                stop.set()
-                await monitor
+            # Every user stops sending at end_at and a request in flight ends by its own
+            # timeout; the grace covers a loop running late under load. Users still busy after
+            # it are cut off (counted), so a level never outlasts its bound.
+            grace = cfg.timeout_s + 15
+            done, pending = await asyncio.wait(users, timeout=self.end_at + grace - started)
+            self.result.users_cut_off = len(pending)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+            for task in done:
+                task.result()  # a bug in the client surfaces here rather than passing silently
+            stop.set()
+            await monitor
         self.result.wall_s = self.loop.time() - started
         self.result.client_cpu_s = cpu_now() - cpu_before
         return self.result
@@ -227,7 +232,8 @@ class Journey:
                 path = READS[step % len(READS)]
                 step += 1
                 await self.send(session, "GET", path, headers, etags=etags)
-            await asyncio.sleep(rng.uniform(cfg.think_min_s, cfg.think_max_s))
+            think = rng.uniform(cfg.think_min_s, cfg.think_max_s)
+            await asyncio.sleep(min(think, max(0.0, self.end_at - self.loop.time())))
 
     async def send(
         self,

@@ -210,6 +210,11 @@ def notes_for(meta: dict[str, Any], results: dict[str, Any]) -> list[str]:
                 f"{r['client_cpu_pct']:.0f}% of a core); its latencies include that delay."
             )
     for r in results.get("journey", []):
+        if r.get("users_cut_off"):
+            notes.append(
+                f"Journey {r['system']} {r['users']:,} users: {r['users_cut_off']} users were "
+                "still busy well after the end (a request past its timeout) and were cut off."
+            )
         reads = r["reads"]["count"]
         fresh = sum(n for key, n in r["statuses"].items() if key.endswith(" 304"))
         if r["system"] != "baseline" and r["writes_per_s"] and reads and fresh < reads / 2:

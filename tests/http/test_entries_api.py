@@ -124,3 +124,23 @@ def test_unknown_and_malformed_ids(client: TestClient, contributor: dict[str, st
         response = client.delete(f"/api/delete/{bad}", headers=contributor)
         assert response.status_code == 400, bad
         assert response.json()["field"] == "entry_id"
+
+
+def test_a_cached_filtered_page_reflects_the_very_next_write(
+    client: TestClient, contributor: dict[str, str]
+) -> None:
+    add_entry(client, contributor)
+    first = client.get("/api/data?vertical=SSC&limit=10", headers=contributor)
+    assert first.json()["total"] == 1
+    again = client.get(
+        "/api/data?limit=10&vertical=SSC",  # same query, other order: same cached answer
+        headers={**contributor, "If-None-Match": first.headers["etag"]},
+    )
+    assert again.status_code == 304
+    add_entry(client, contributor)
+    after = client.get(
+        "/api/data?vertical=SSC&limit=10",
+        headers={**contributor, "If-None-Match": first.headers["etag"]},
+    )
+    assert after.status_code == 200
+    assert after.json()["total"] == 2

@@ -69,14 +69,17 @@ class SnapshotCache:
         *,
         key_prefix: str,
         ttl_s: float = 300.0,
+        max_local: int = 512,
     ) -> None:
         self._versions = versions
         self._redis = redis
         self._prefix = key_prefix
         self._ttl_s = ttl_s
         self._local: dict[str, Snapshot] = {}
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self._max_local = max_local
+        # A fixed set of locks, picked by name: single flight per name without a lock per name
+        # ever asked for (filtered pages make the names open-ended).
+        self._locks = [threading.Lock() for _ in range(64)]
         self.stats = CacheStats()
         self.on_event: Callable[[str, str], None] | None = None  # (name, "hit"|"shared"|"miss")
 
@@ -106,6 +109,8 @@ class SnapshotCache:
                     name, version, body, gzip.compress(body, GZIP_LEVEL, mtime=0), time.time()
                 )
                 self._to_redis(snapshot)
+            if name not in self._local and len(self._local) >= self._max_local:
+                self._local.pop(next(iter(self._local)))  # the oldest name goes first
             self._local[name] = snapshot
             return snapshot
 
@@ -139,11 +144,7 @@ class SnapshotCache:
         return snapshot
 
     def _lock_for(self, name: str) -> threading.Lock:
-        with self._locks_guard:
-            lock = self._locks.get(name)
-            if lock is None:
-                lock = self._locks[name] = threading.Lock()
-            return lock
+        return self._locks[hash(name) % len(self._locks)]
 
     def _key(self, name: str, version: int) -> str:
         return f"{self._prefix}:snap:{name}:{version}"

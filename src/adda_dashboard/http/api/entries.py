@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Path, Request
 
 from adda_dashboard.domain import columns as c
@@ -32,7 +34,10 @@ def get_data(request: Request, actor: ReadingActor, container: ContainerDep) -> 
     one keyset page (`next_cursor` continues it)."""
     params = {k: v for k, v in request.query_params.items() if k != "_"}
     if params:
-        return OrjsonResponse(container.reports.page(params))
+        # Pages are cached by dataset version too, under a digest of the canonical query.
+        canonical = orjson.dumps(sorted(params.items()))
+        name = "page-" + hashlib.sha256(canonical).hexdigest()[:24]
+        return cached_snapshot(request, container, name, lambda: container.reports.page(params))
     return cached_snapshot(request, container, "data", container.entries.legacy_list)
 
 
