@@ -18,6 +18,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, object_session
 
@@ -33,12 +34,12 @@ class Entry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     sr_no: Mapped[int] = mapped_column(BigInteger, unique=True)
-    email: Mapped[str] = mapped_column(String(254), index=True)
-    vertical: Mapped[str] = mapped_column(String(200), index=True)
-    exam: Mapped[str] = mapped_column(String(200), index=True)
-    subject: Mapped[str] = mapped_column(String(200), index=True, default="")
-    content_type: Mapped[str] = mapped_column(String(200), index=True)
-    sub_category: Mapped[str] = mapped_column(String(200), index=True, default="")
+    email: Mapped[str] = mapped_column(String(254))
+    vertical: Mapped[str] = mapped_column(String(200))
+    exam: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(String(200))
+    sub_category: Mapped[str] = mapped_column(String(200), default="")
     video_link: Mapped[str] = mapped_column(String(2048))
     edit_status: Mapped[str] = mapped_column(String(16))
     editor_brief: Mapped[str] = mapped_column(Text, default="")
@@ -56,6 +57,18 @@ class Entry(Base):
         # The legacy list order (Final first, then Re-edit, each by id) and keyset pages.
         Index("ix_entries_status_id", "edit_status", "id"),
         Index("ix_entries_deleted_at_id", "deleted_at", "id"),
+        # One index per filter over live entries only, with the id for keyset order: a filtered
+        # page and its total are read from the index alone.
+        *(
+            Index(
+                f"ix_entries_live_{column}",
+                column,
+                "id",
+                sqlite_where=text("deleted_at IS NULL"),
+                postgresql_where=text("deleted_at IS NULL"),
+            )
+            for column in ("email", "vertical", "exam", "subject", "content_type", "sub_category")
+        ),
         # Ids are never reused, even for the newest row after a purge.
         {"sqlite_autoincrement": True},
     )
