@@ -31,11 +31,16 @@ def plain(value: Any) -> Any:
     return value
 
 
-def machine_facts() -> dict[str, Any]:
-    def git(*args: str) -> str:
-        out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
-        return out.stdout.strip() if out.returncode == 0 else "unknown"
+def git(*args: str) -> str:
+    out = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else "unknown"
 
+
+def commit() -> str:
+    return git("rev-parse", "--short", "HEAD")
+
+
+def machine_facts() -> dict[str, Any]:
     def first(path: str, prefix: str) -> str:
         lines = Path(path).read_text().splitlines()
         return next((ln.split(":", 1)[1].strip() for ln in lines if ln.startswith(prefix)), "?")
@@ -44,7 +49,7 @@ def machine_facts() -> dict[str, Any]:
     wrk_text = (wrk.stdout or wrk.stderr or "?").splitlines()[0]
     return {
         "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
-        "commit": git("rev-parse", "--short", "HEAD"),
+        "commit": commit(),
         "tree_dirty": bool(git("status", "--porcelain", "--untracked-files=no")),
         "cores": os.cpu_count(),
         "cpu_model": first("/proc/cpuinfo", "model name"),
@@ -255,7 +260,13 @@ def build(meta: dict[str, Any], results: dict[str, Any], extra_notes: list[str])
     lines = [
         f"# Benchmark: ours vs the seed baseline ({meta['date']})",
         "",
-        f"- commit {meta['commit']}{dirty}; phases {', '.join(meta['phases'])}"
+        f"- commit {meta['commit']}{dirty}"
+        + (
+            f", {meta['commit_after']} by the end (the code changed during the run)"
+            if meta.get("commit_after", meta["commit"]) != meta["commit"]
+            else ""
+        )
+        + f"; phases {', '.join(meta['phases'])}"
         + (f" ({options.strip(', ')})" if options else ""),
         f"- {meta['cores']} cores, {meta['cpu_model']}, {meta['memory_gib']} GiB, "
         f"kernel {meta['kernel']}, Python {meta['python']}, {meta['wrk']}",

@@ -382,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     meta.update(load_after=os.getloadavg(), wall_s=round(time.time() - began, 1),
-                plan=report.plain(plan))  # fmt: skip
+                plan=report.plain(plan), commit_after=report.commit())  # fmt: skip
     document = report.build(meta, bench.results, bench.notes)
     md_path, json_path = report.save(document, args.out)
     print(document["markdown"], flush=True)
