@@ -75,12 +75,13 @@ class FastReads:
             snapshot = await anyio.to_thread.run_sync(
                 lambda: container.snapshots.get(name, produce, version)
             )
-        await self._send_snapshot(send, snapshot, etag, gzip_ok, scope["method"] == "HEAD")
+        await self._send_snapshot(send, snapshot, gzip_ok, scope["method"] == "HEAD")
 
     async def _send_snapshot(
-        self, send: Send, snapshot: Snapshot, etag: str, gzip_ok: bool, head: bool
+        self, send: Send, snapshot: Snapshot, gzip_ok: bool, head: bool
     ) -> None:
         body = snapshot.gzip_body if gzip_ok else snapshot.body
+        etag = snapshot.gzip_etag if gzip_ok else snapshot.etag  # it may be newer than admitted
         await self._send(send, 200, body, etag, gzip=gzip_ok, head=head)
 
     @staticmethod

@@ -136,8 +136,11 @@ class SnapshotCache:
         return int(self._redis.call(delete_all, 0))
 
     def _fresh_local(self, name: str, version: int) -> Snapshot | None:
+        """The held snapshot if it is at least as new as ``version``. A newer one is fine: a
+        request that waited while another rebuilt after a later write gets that answer (never
+        an older one) instead of rebuilding again."""
         snapshot = self._local.get(name)
-        if snapshot is None or snapshot.version != version:
+        if snapshot is None or snapshot.version < version:
             return None
         if time.time() - snapshot.made_at > self._ttl_s:
             return None
