@@ -109,3 +109,22 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def fetch_plain(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Run one read on a pooled DBAPI connection and return plain tuples.
+
+    For the few queries that run on every request or every dataset change, where building
+    SQLAlchemy rows costs several times the query itself. ``{p}`` in ``sql`` stands for the
+    driver's placeholder (``?`` for sqlite3, ``%s`` for psycopg).
+    """
+    placeholder = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    conn = engine.raw_connection()
+    try:
+        cursor = conn.cursor()
+        cursor.execute(sql.format(p=placeholder), params)
+        rows = cursor.fetchall()
+        cursor.close()
+    finally:
+        conn.close()
+    return [tuple(row) for row in rows]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from adda_dashboard.db.base import utcnow
+from adda_dashboard.db.engine import fetch_plain
 from adda_dashboard.db.models import Entry
 
 ENTRY_COLUMNS = (
@@ -220,12 +221,4 @@ _LISTING_SQL = (
 
 
 def listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(_LISTING_SQL)
-        rows = cursor.fetchall()
-        cursor.close()
-    finally:
-        conn.close()
-    return rows
+    return fetch_plain(engine, _LISTING_SQL)

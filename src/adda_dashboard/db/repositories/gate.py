@@ -8,6 +8,8 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from adda_dashboard.db.engine import fetch_plain
+
 _FACTS = (
     "SELECT u.token_version, u.role, u.is_active, u.email, c.value "
     "FROM users u, counters c WHERE u.id = {p} AND c.name = 'dataset_version'"
@@ -15,30 +17,12 @@ _FACTS = (
 _VERSION = "SELECT value FROM counters WHERE name = 'dataset_version'"
 
 
-def _placeholder(engine: Engine) -> str:
-    return "?" if engine.dialect.paramstyle == "qmark" else "%s"
-
-
 def user_facts_and_version(engine: Engine, user_id: int) -> tuple[Any, ...] | None:
     """(token_version, role, is_active, email, dataset_version), or None for an unknown user."""
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(_FACTS.format(p=_placeholder(engine)), (user_id,))
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        conn.close()
-    return tuple(row) if row is not None else None
+    rows = fetch_plain(engine, _FACTS, (user_id,))
+    return rows[0] if rows else None
 
 
 def dataset_version(engine: Engine) -> int:
-    conn = engine.raw_connection()
-    try:
-        cursor = conn.cursor()
-        cursor.execute(_VERSION)
-        row = cursor.fetchone()
-        cursor.close()
-    finally:
-        conn.close()
-    return int(row[0]) if row else 0
+    rows = fetch_plain(engine, _VERSION)
+    return int(rows[0][0]) if rows else 0
