@@ -17,6 +17,8 @@ from adda_dashboard.http.fast_reads import FastReads
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.rate_limiting import RateLimitMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
+from adda_dashboard.http.web import install as install_dashboard
+from adda_dashboard.http.web.session import SessionCookieMiddleware
 from adda_dashboard.logging_setup import configure_logging
 from adda_dashboard.settings import Settings
 
@@ -64,6 +66,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     errors.install(app)
     app.add_middleware(FastReads)  # innermost: CORS and request ids wrap its answers too
     app.add_middleware(RateLimitMiddleware)  # before the fast path, so it is limited too
+    app.add_middleware(SessionCookieMiddleware)  # the dashboard's cookie becomes a bearer token
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -86,4 +89,5 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         app.include_router(router)
     app.include_router(videos.router)
     app.include_router(downloads.router)
+    install_dashboard(app)
     return app

@@ -54,6 +54,7 @@ class Container:
     downloads: DownloadService
     queue: JobQueue
     request_limiter: RequestLimiter | None = None
+    signer: TokenSigner | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -136,6 +137,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         downloads=video.downloads,
         queue=video.queue,
         request_limiter=build_request_limiter(settings, redis),
+        signer=signer,
     )
 
 

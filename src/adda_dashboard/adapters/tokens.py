@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -65,6 +68,11 @@ class TokenSigner:
             "exp": now + ttl,
         }
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+
+    def bind(self, token: str) -> str:
+        """A value tied to one token that only this server can compute: the dashboard's
+        anti-forgery token for a session cookie holding ``token``."""
+        return hmac.new(self._secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
 
     def decode(self, token: str) -> TokenClaims:
         """Raises ``jwt.ExpiredSignatureError`` or ``jwt.InvalidTokenError``."""

@@ -13,9 +13,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from adda_dashboard.errors import AppError
 from adda_dashboard.http.responses import OrjsonResponse
+from adda_dashboard.http.web.errors import is_page, render_error
 
 log = structlog.get_logger("adda_dashboard.http")
 
@@ -32,7 +34,16 @@ def error_response(
     field: str | None = None,
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
-) -> OrjsonResponse:
+) -> Response:
+    if is_page(request):
+        return render_error(
+            request,
+            status,
+            message,
+            field=field,
+            request_id=request_id_of(request),
+            headers=headers,
+        )
     body: dict[str, Any] = {"success": False, "error": message, "message": message}
     if field is not None:
         body["field"] = field
@@ -67,7 +78,7 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(request: Request, exc: AppError) -> OrjsonResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
         return error_response(
             request,
             exc.status_code,
@@ -78,19 +89,19 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> OrjsonResponse:
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
         message, field = _describe_validation(exc)
         return error_response(request, 400, message, field=field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> OrjsonResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         if exc.status_code == 404 and message == "Not Found":
             message = f"No route {request.method} {request.url.path}"
         return error_response(request, exc.status_code, message, headers=exc.headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> OrjsonResponse:
+    async def _unexpected(request: Request, exc: Exception) -> Response:
         log.error(
             "unhandled_error",
             request_id=request_id_of(request),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from starlette.responses import RedirectResponse
 from sqlalchemy import text
 
 from adda_dashboard import __version__
@@ -22,8 +23,16 @@ def utc_timestamp() -> str:
     return datetime.now(UTC).replace(tzinfo=None).isoformat()
 
 
-@router.get("/")
-def root(container: ContainerDep) -> dict[str, Any]:
+def wants_page(accept: str) -> bool:
+    """A browser asks for HTML first; the frontend and scripts ask for JSON or anything."""
+    kinds = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+    return "text/html" in kinds and "application/json" not in kinds
+
+
+@router.get("/", response_model=None)
+def root(request: Request, container: ContainerDep) -> dict[str, Any] | RedirectResponse:
+    if wants_page(request.headers.get("accept", "")):
+        return RedirectResponse("/ui/", status_code=303)
     return {
         "message": "Adda Education Dashboard API",
         "status": "running",

@@ -1,0 +1,15 @@
+"""The web dashboard: server-rendered pages under ``/ui/``, htmx for partial updates."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+from adda_dashboard.http.web.pages import admin, auth, entries, overview, tickets, videos
+from adda_dashboard.http.web.templating import HTTP_DIR
+
+
+def install(app: FastAPI) -> None:
+    app.mount("/ui/static", StaticFiles(directory=HTTP_DIR / "static"), name="static")
+    for module in (auth, overview, entries, tickets, videos, admin):
+        app.include_router(module.router)
