@@ -93,7 +93,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def new_page(browser: object, base_url: str) -> Iterator[Callable[..., object]]:
-    """Pages in fresh browser contexts (own cookies); ``new_page(phone=True)`` for a small screen."""
+    """Pages in fresh browser contexts (own cookies); ``new_page(phone=True)``: a phone screen."""
     contexts: list[object] = []
 
     def make(*, phone: bool = False) -> object:

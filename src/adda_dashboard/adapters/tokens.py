@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -72,7 +71,8 @@ class TokenSigner:
     def bind(self, token: str) -> str:
         """A value tied to one token that only this server can compute: the dashboard's
         anti-forgery token for a session cookie holding ``token``."""
-        return hmac.new(self._secret.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+        digest = hmac.new(self._secret.encode(), b"csrf:" + token.encode(), hashlib.sha256)
+        return digest.hexdigest()
 
     def decode(self, token: str) -> TokenClaims:
         """Raises ``jwt.ExpiredSignatureError`` or ``jwt.InvalidTokenError``."""

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.responses import RedirectResponse
 from sqlalchemy import text
+from starlette.responses import RedirectResponse
 
 from adda_dashboard import __version__
 from adda_dashboard.http.deps import ContainerDep

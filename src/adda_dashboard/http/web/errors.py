@@ -34,7 +34,8 @@ def render_error(
     if status == 401:
         target = LOGIN
         if request.method == "GET" and not is_htmx(request):
-            target = f"{LOGIN}?next={quote(str(request.url.path) + ('?' + request.url.query if request.url.query else ''), safe='')}"
+            here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            target = f"{LOGIN}?next={quote(here, safe='')}"
         response: Response
         if is_htmx(request):
             response = Response(status_code=401, headers={"HX-Redirect": LOGIN})

@@ -55,9 +55,7 @@ def render(
     """Render ``template`` with the page's actor, navigation and anti-forgery token."""
     container = request.app.state.container
     nav = [
-        (path, label)
-        for path, label, least in NAV
-        if actor is not None and actor.at_least(least)
+        (path, label) for path, label, least in NAV if actor is not None and actor.at_least(least)
     ]
     page = {
         "request": request,

@@ -28,7 +28,7 @@ def _signed_in(container: Any, session: dict[str, Any], target: str, request: Re
 
 
 @router.get("/login")
-def login_page(request: Request, next: str | None = None) -> Response:  # noqa: A002
+def login_page(request: Request, next: str | None = None) -> Response:
     return render(request, "auth/login.html", {"next": safe_next(next), "values": {}})
 
 
