@@ -75,7 +75,8 @@ def e2e_container(e2e_database_url: str, e2e_dir: Path) -> Iterator[Container]:
 
 @pytest.fixture(scope="session")
 def base_url(e2e_container: Container, e2e_database_url: str, e2e_dir: Path) -> Iterator[str]:
-    env = server_env(e2e_database_url, e2e_dir / "var", ADDA_LOG_LEVEL="WARNING")
+    # Downloads in these tests fetch from a local server, which the default policy refuses.
+    env = server_env(e2e_database_url, e2e_dir / "var", ADDA_DOWNLOAD_ALLOW_PRIVATE="true")
     with live_server(env) as base:
         yield base
 

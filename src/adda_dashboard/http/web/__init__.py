@@ -5,11 +5,19 @@ from __future__ import annotations
 from fastapi import FastAPI
 from starlette.staticfiles import StaticFiles
 
-from adda_dashboard.http.web.pages import admin, auth, entries, overview, tickets, videos
+from adda_dashboard.http.web.pages import (
+    admin,
+    auth,
+    entries,
+    entry_forms,
+    overview,
+    tickets,
+    videos,
+)
 from adda_dashboard.http.web.templating import HTTP_DIR
 
 
 def install(app: FastAPI) -> None:
     app.mount("/ui/static", StaticFiles(directory=HTTP_DIR / "static"), name="static")
-    for module in (auth, overview, entries, tickets, videos, admin):
+    for module in (auth, overview, entry_forms, entries, tickets, videos, admin):
         app.include_router(module.router)

@@ -1,0 +1,7 @@
+"""Dashboard pages: adding, editing and deleting entries."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
