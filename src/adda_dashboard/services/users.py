@@ -1,9 +1,16 @@
-"""User accounts: creation, roles and passwords (CLI and admin pages share these)."""
+"""User accounts: creation, roles, passwords and access (the CLI and the admin pages share these).
+
+Changes made from the admin pages apply at once: the request gate reads a user's role and
+active flag on every request (the shared cache of those facts is dropped on every change), and
+deactivation also revokes every token the user holds.
+"""
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -13,12 +20,14 @@ from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import User
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.entry_rules import check_email, clean_text
-from adda_dashboard.domain.roles import Role
-from adda_dashboard.errors import Conflict, Invalid, NotFound
+from adda_dashboard.domain.roles import Actor, Role
+from adda_dashboard.errors import Conflict, Forbidden, Invalid, NotFound
 from adda_dashboard.services.taxonomy import TaxonomyService
 
 MIN_PASSWORD_LENGTH = 8
 MAX_PASSWORD_LENGTH = 1024
+PAGE_SIZE = 25
+MAX_SEARCH_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -28,10 +37,20 @@ class UserView:
     username: str
     role: Role
     is_active: bool
+    created_at: datetime | None = None
+    last_login_at: datetime | None = None
 
     @classmethod
     def of(cls, user: User) -> UserView:
-        return cls(user.id, user.email, user.username, Role(user.role), user.is_active)
+        return cls(
+            user.id,
+            user.email,
+            user.username,
+            Role(user.role),
+            user.is_active,
+            user.created_at,
+            user.last_login_at,
+        )
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -41,6 +60,58 @@ class UserView:
             "role": self.role.value,
             "is_active": self.is_active,
         }
+
+
+@dataclass(frozen=True)
+class UserPage:
+    """One page of the admin's user list; ``page`` is within ``1..pages`` (a page past the end
+    shows the last one)."""
+
+    items: list[UserView]
+    total: int
+    page: int
+    per_page: int
+    query: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def require_admin(actor: Actor, action: str) -> None:
+    """403 unless ``actor`` is an admin; ``action`` completes "Only an admin may ..."."""
+    if not actor.at_least(Role.admin):
+        raise Forbidden(f"Only an admin may {action}")
+
+
+def parse_page(value: int | str | None) -> int:
+    if value is None or value == "":
+        return 1
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif isinstance(value, str) and value.strip().isdigit():
+        number = int(value.strip())
+    else:
+        raise Invalid("'page' must be a whole number of at least 1", field="page")
+    if number < 1:
+        raise Invalid("'page' must be a whole number of at least 1", field="page")
+    return number
+
+
+def parse_active(value: bool | str | None) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise Invalid("'active' must be true or false", field="active")
 
 
 def check_password(password: object, field: str = "password") -> str:
@@ -153,3 +224,96 @@ class UserService:
     def count(self) -> int:
         with self._db.read() as session:
             return users_repo.count(session)
+
+    # Administration (admin pages) ----------------------------------------------------------
+
+    def admin_page(
+        self,
+        actor: Actor,
+        *,
+        query: str = "",
+        page: int | str | None = 1,
+        per_page: int = PAGE_SIZE,
+    ) -> UserPage:
+        """Users whose email or username contains ``query``, ``per_page`` at a time by email."""
+        require_admin(actor, "list users")
+        query = clean_text("q", query or "", max_length=MAX_SEARCH_LENGTH)
+        number = parse_page(page)
+        with self._db.read() as session:
+            rows, total = users_repo.search_page(
+                session, query, limit=per_page, offset=(number - 1) * per_page
+            )
+            last = max(1, math.ceil(total / per_page))
+            if number > last:
+                number = last
+                rows, total = users_repo.search_page(
+                    session, query, limit=per_page, offset=(number - 1) * per_page
+                )
+            items = [UserView.of(u) for u in rows]
+        return UserPage(items=items, total=total, page=number, per_page=per_page, query=query)
+
+    def get(self, actor: Actor, user_id: int) -> UserView:
+        require_admin(actor, "see user accounts")
+        with self._db.read() as session:
+            user = users_repo.get_by_id(session, user_id)
+            if user is None:
+                raise NotFound("No such user: the account may have been removed", field="user")
+            return UserView.of(user)
+
+    def change_role(self, actor: Actor, user_id: int, role: Role | str) -> UserView:
+        """Give a user another role; it applies from their next request, without signing them
+        out. An admin cannot change their own role: demoting the last admin would leave no one
+        able to undo it."""
+        require_admin(actor, "change roles")
+        new_role = role if isinstance(role, Role) else parse_role(role)
+        with self._db.write() as session:
+            user = self._lock_target(session, actor, user_id, "change roles")
+            if user.id == actor.user_id and new_role is not Role.admin:
+                raise Forbidden(
+                    "You cannot change your own role: ask another admin, so that the dashboard "
+                    "always keeps an admin",
+                    field="role",
+                )
+            if user.role != new_role.value:
+                user.role = new_role.value
+                user.updated_at = utcnow()
+            return UserView.of(user)
+
+    def set_active(self, actor: Actor, user_id: int, active: bool | str) -> UserView:
+        """Deactivate (every token of the user is revoked: their next request is refused) or
+        activate again (they sign in anew). An admin cannot deactivate their own account."""
+        require_admin(actor, "activate or deactivate accounts")
+        wanted = parse_active(active)
+        with self._db.write() as session:
+            user = self._lock_target(session, actor, user_id, "activate or deactivate accounts")
+            if user.id == actor.user_id and not wanted:
+                raise Forbidden(
+                    "You cannot deactivate your own account: ask another admin, so that the "
+                    "dashboard always keeps an admin",
+                    field="active",
+                )
+            if user.is_active != wanted:
+                user.is_active = wanted
+                if not wanted:
+                    user.token_version += 1
+                user.updated_at = utcnow()
+            return UserView.of(user)
+
+    @staticmethod
+    def _lock_target(session: Session, actor: Actor, user_id: int, action: str) -> User:
+        """The target user, locked with the acting admin's own row.
+
+        The actor's role was read when the request was admitted; reading it again under the
+        lock means two admins demoting each other at once cannot both succeed (which would
+        leave no admin): the second one finds it is no longer an admin.
+        """
+        ids = {user_id} if actor.user_id is None else {user_id, actor.user_id}
+        rows = users_repo.lock_by_ids(session, ids)
+        if actor.user_id is not None:
+            acting = rows.get(actor.user_id)
+            if acting is None or not acting.is_active or acting.role != Role.admin.value:
+                raise Forbidden(f"Only an admin may {action}")
+        user = rows.get(user_id)
+        if user is None:
+            raise NotFound("No such user: the account may have been removed", field="user")
+        return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from adda_dashboard.db.models import User
@@ -48,3 +48,49 @@ def free_username(session: Session, email: str) -> str:
         n += 1
         candidate = f"{base}{n}"
     return candidate
+
+
+def _like_pattern(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%``, ``_`` and ``\\`` taken as is."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_page(
+    session: Session, query: str, *, limit: int, offset: int
+) -> tuple[Sequence[User], int]:
+    """One page of users whose email or username contains ``query`` (any case), by email, and
+    how many match in all."""
+    stmt = select(User)
+    if query:
+        pattern = _like_pattern(query)
+        stmt = stmt.where(
+            or_(
+                func.lower(User.email).like(pattern, escape="\\"),
+                func.lower(User.username).like(pattern, escape="\\"),
+            )
+        )
+    total = int(session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one())
+    rows = (
+        session.execute(stmt.order_by(func.lower(User.email), User.id).limit(limit).offset(offset))
+        .scalars()
+        .all()
+    )
+    return rows, total
+
+
+def lock_by_ids(session: Session, ids: set[int]) -> dict[int, User]:
+    """The users with these ids, locked for this transaction, always in id order (so two
+    transactions locking the same pair never wait on each other in a cycle)."""
+    rows = (
+        session.execute(
+            select(User)
+            .where(User.id.in_(ids))
+            .order_by(User.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
+    return {user.id: user for user in rows}

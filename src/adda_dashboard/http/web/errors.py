@@ -10,6 +10,8 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from adda_dashboard.domain.roles import Actor
+from adda_dashboard.errors import AppError
 from adda_dashboard.http.web.session import clear_session_cookie
 
 LOGIN = "/ui/login"
@@ -50,4 +52,19 @@ def render_error(
         all_headers.setdefault("HX-Retarget", "#flash")
         all_headers.setdefault("HX-Reswap", "innerHTML")
         return render(request, "_error.html", context, status_code=status, headers=all_headers)
-    return render(request, "error.html", context, status_code=status, headers=all_headers)
+    return render(
+        request,
+        "error.html",
+        context,
+        actor=_actor_or_none(request),
+        status_code=status,
+        headers=all_headers,
+    )
+
+
+def _actor_or_none(request: Request) -> Actor | None:
+    """Who is signed in, if anyone, so an error page keeps its navigation."""
+    try:
+        return request.app.state.container.gate.admit(request.headers.get("authorization")).actor
+    except AppError:
+        return None
