@@ -1,8 +1,9 @@
 """Object-level permissions: who may change whose entry, by every route that changes one.
 
 A contributor writes only under their own email and changes only their own entries; an editor
-edits anyone's and may credit another address, but deletes only their own; an admin deletes and
-restores any; a viewer only reads. Every refusal is a 403 that leaves the stored row alone.
+edits anyone's and may credit another address, but deletes only their own; whoever may delete an
+entry may restore it, so an admin deletes and restores any; a viewer only reads. Every refusal is
+a 403 that leaves the stored row alone.
 """
 
 from __future__ import annotations
@@ -99,11 +100,26 @@ def test_contributor_cannot_restore_another_contributors_entry(
 ) -> None:
     entry = add_entry(client, bob[1])
     assert client.delete(f"/api/delete/{entry['id']}", headers=bob[1]).status_code == 200
-    for who in (alice, bob):  # restoring is for admins, whoever owns the entry
-        response = client.post(f"/api/entries/{entry['id']}/restore", headers=who[1])
-        assert response.status_code == 403
+    response = client.post(f"/api/entries/{entry['id']}/restore", headers=alice[1])
+    assert response.status_code == 403
     assert stored(container, entry["id"]) is None
     assert history_actions(container, entry["id"]) == ["create", "delete"]
+
+
+def test_contributor_can_restore_their_own_deleted_entry(
+    client: TestClient, container: Container, bob: Member
+) -> None:
+    """Whoever may delete an entry may undo that delete."""
+    entry = add_entry(client, bob[1])
+    assert client.delete(f"/api/delete/{entry['id']}", headers=bob[1]).status_code == 200
+    response = client.post(f"/api/entries/{entry['id']}/restore", headers=bob[1])
+    assert response.status_code == 200, response.text
+    restored = stored(container, entry["id"])
+    assert restored is not None
+    assert {k: v for k, v in restored.items() if k != "version"} == {
+        k: v for k, v in entry.items() if k != "version"
+    }
+    assert history_actions(container, entry["id"]) == ["create", "delete", "restore"]
 
 
 # Mass assignment of the owner's email ----------------------------------------------------------
@@ -198,12 +214,18 @@ def test_editor_cannot_delete_another_contributors_entry_but_can_delete_their_ow
     assert client.delete(f"/api/delete/{own['id']}", headers=editor[1]).status_code == 200
 
 
-def test_editor_cannot_restore(client: TestClient, container: Container, alice: Member) -> None:
+def test_editor_cannot_restore_another_contributors_entry_but_can_restore_their_own(
+    client: TestClient, container: Container, alice: Member
+) -> None:
     editor = member(container, Role.editor)
     entry = add_entry(client, alice[1])
+    own = add_entry(client, editor[1])
     assert client.delete(f"/api/delete/{entry['id']}", headers=alice[1]).status_code == 200
+    assert client.delete(f"/api/delete/{own['id']}", headers=editor[1]).status_code == 200
     assert client.post(f"/api/entries/{entry['id']}/restore", headers=editor[1]).status_code == 403
     assert stored(container, entry["id"]) is None
+    assert client.post(f"/api/entries/{own['id']}/restore", headers=editor[1]).status_code == 200
+    assert stored(container, own["id"]) is not None
 
 
 # Admins ----------------------------------------------------------------------------------------

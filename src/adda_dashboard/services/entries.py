@@ -75,6 +75,30 @@ class EntryService:
             raise NotFound(f"Entry {entry_id} not found", field="id")
         return legacy_record(row)
 
+    def check_may_add(self, actor: Actor) -> None:
+        """Refuse early, so a form is not shown to someone who could never submit it."""
+        if not actor.can_write_entries:
+            raise Forbidden("Your role may not add entries")
+
+    def editable(self, actor: Actor, entry_id: int) -> dict[str, Any]:
+        """A live entry's twelve columns whatever its status, with ``id`` and ``version``.
+
+        An edit form needs the values a Re-edit record does not serve (``Editor Brief``,
+        ``Final Edited Link``): sending them back blank would erase what is stored.
+        """
+        with self._db.read() as session:
+            row = entries_repo.get_by_id(session, entry_id)
+        if row is None:
+            raise NotFound(f"Entry {entry_id} not found", field="id")
+        if not actor.can_edit_entry_of(row.email):
+            raise Forbidden("You may only edit your own entries")
+        return {
+            c.SR_NO: str(row.sr_no),
+            **to_columns(row),
+            c.ID_KEY: row.id,
+            c.VERSION_KEY: row.version,
+        }
+
     def history(self, actor: Actor, entry_id: int) -> list[dict[str, Any]]:
         with self._db.read() as session:
             row = entries_repo.get_by_id(session, entry_id, include_deleted=True)
@@ -97,8 +121,7 @@ class EntryService:
     def add(self, actor: Actor, body: Any) -> dict[str, Any]:
         """Store a new entry; the server assigns its ``Sr no.`` atomically."""
         body = require_object(body)
-        if not actor.can_write_entries:
-            raise Forbidden("Your role may not add entries")
+        self.check_may_add(actor)
         values = parse_fields(body, allowed=EDITABLE_COLUMNS)
         if not values.get(c.EMAIL):
             values[c.EMAIL] = actor.email
@@ -201,7 +224,7 @@ class EntryService:
         return {col: (before[col], after[col]) for col in after if after[col] != before[col]}
 
     def delete(self, actor: Actor, entry_id: int, *, if_match: int | None = None) -> None:
-        """Soft delete: the row leaves every list and an admin can restore it.
+        """Soft delete: the row leaves every list until it is restored.
 
         A write that commits between our read and our delete (PostgreSQL reads without locking)
         makes us read again, so a delete without ``If-Match`` is not refused for it.
@@ -232,19 +255,27 @@ class EntryService:
         raise Conflict("The entry is being changed by others; try again", field="id")
 
     def restore(self, actor: Actor, entry_id: int) -> dict[str, Any]:
-        if not actor.at_least(Role.admin):
-            raise Forbidden("Only an admin may restore entries")
-        with self._db.write() as session:
-            row = entries_repo.set_deleted_if_version(session, entry_id, None, None)
-            if row is None:
-                raise NotFound(f"No deleted entry {entry_id}", field="id")
-            audit.append(
-                session,
-                entity=ENTITY,
-                entity_id=entry_id,
-                action="restore",
-                actor=actor,
-                changes={},
-            )
-            bump_dataset_version(session)
-        return legacy_record(row)
+        """Undo a soft delete: whoever may delete the entry may bring it back (an admin any)."""
+        if not actor.can_write_entries:
+            raise Forbidden("Your role may not restore entries")
+        for _ in range(LEGACY_UPDATE_ATTEMPTS):
+            with self._db.write() as session:
+                current = entries_repo.get_by_id(session, entry_id, include_deleted=True)
+                if current is None or current.deleted_at is None:
+                    raise NotFound(f"No deleted entry {entry_id}", field="id")
+                if not actor.can_delete_entry_of(current.email):
+                    raise Forbidden("You may only restore your own entries")
+                row = entries_repo.set_deleted_if_version(session, entry_id, None, current.version)
+                if row is None:  # restored or changed between our read and our write
+                    continue
+                audit.append(
+                    session,
+                    entity=ENTITY,
+                    entity_id=entry_id,
+                    action="restore",
+                    actor=actor,
+                    changes={},
+                )
+                bump_dataset_version(session)
+            return legacy_record(row)
+        raise Conflict("The entry is being changed by others; try again", field="id")
