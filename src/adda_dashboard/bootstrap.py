@@ -19,6 +19,7 @@ from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.google_login import GoogleLoginService
 from adda_dashboard.services.operations import OperationsService
+from adda_dashboard.services.overview import OverviewService
 from adda_dashboard.services.reports import ReportService
 from adda_dashboard.services.request_gate import RequestGate
 from adda_dashboard.services.snapshots import SnapshotCache
@@ -55,6 +56,7 @@ class Container:
     queue: JobQueue
     request_limiter: RequestLimiter | None = None
     signer: TokenSigner | None = None
+    overview: OverviewService | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -116,12 +118,13 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     gate = RequestGate(db, signer, versions, redis, key_prefix=settings.cache_prefix)
     db.after_commit.append(gate.forget_users_changed)
     video = build_video_services(settings, db, entries)
+    reports = ReportService(db)
     return Container(
         settings=settings,
         db=db,
         taxonomy=taxonomy,
         entries=entries,
-        reports=ReportService(db),
+        reports=reports,
         tickets=TicketService(db, taxonomy),
         users=UserService(db, taxonomy),
         auth=auth,
@@ -132,12 +135,15 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         versions=versions,
         snapshots=snapshots,
         gate=gate,
-        operations=OperationsService(settings, db, redis, snapshots, gate),
+        operations=OperationsService(
+            settings, db, redis, snapshots, gate, videos=video.videos, queue=video.queue
+        ),
         videos=video.videos,
         downloads=video.downloads,
         queue=video.queue,
         request_limiter=build_request_limiter(settings, redis),
         signer=signer,
+        overview=OverviewService(db, reports, snapshots),
     )
 
 

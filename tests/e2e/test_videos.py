@@ -85,14 +85,24 @@ def test_a_download_is_followed_live_until_it_completes(signed_in, tmp_path):
     page, _ = signed_in(Role.contributor)
     clip = unique_video(tmp_path, "download.mp4")
     page.goto("/ui/videos")
+    expect(page.locator("#jobs-empty")).to_have_text("No downloads yet.")
     with serving(clip.read_bytes(), mode="gate") as host:
         page.get_by_label("Video link").fill(host.url)
         page.get_by_role("button", name="Start download").click()
-        job = page.locator("#jobs .job").first
-        expect(job).to_contain_text(host.url)
+        first = page.locator("#jobs .job").first
+        expect(first).to_contain_text(host.url)
+        job_id = first.get_attribute("data-job")
+        assert job_id
+        job = page.locator(f'#jobs .job[data-job="{job_id}"]')
         # Half the file is sent, then the host holds: the page shows the job running.
         expect(job).to_have_attribute("data-status", "downloading", timeout=JOB_TIMEOUT_MS)
         expect(job.get_by_role("button", name="Cancel download")).to_be_visible()
+        # A reload keeps following it: the job is among the recent downloads, still live.
+        page.reload()
+        expect(page.get_by_role("heading", name="Recent downloads")).to_be_visible()
+        expect(job).to_have_attribute("data-status", "downloading")
+        expect(job).to_have_attribute("hx-trigger", "every 1s")
+        expect(page.locator("#jobs-empty")).to_be_hidden()
         host.release()
         expect(job).to_have_attribute("data-status", "completed", timeout=JOB_TIMEOUT_MS)
     expect(job.locator("[data-role=job-status]")).to_have_text("Completed")
@@ -103,6 +113,14 @@ def test_a_download_is_followed_live_until_it_completes(signed_in, tmp_path):
     expect(job).not_to_have_attribute("hx-trigger", re.compile("every"))
     expect(page.locator(f'tr[data-filename="{sha_name(clip)}"]')).to_be_visible()
     shoot(page, "videos-download")
+    # Once it has ended, a reload shows how it ended.
+    page.reload()
+    expect(job).to_have_attribute("data-status", "completed")
+    expect(job.locator("[data-role=job-status]")).to_have_text("Completed")
+    expect(job).to_contain_text("Qualifies as a Short")
+    expect(job).not_to_have_attribute("hx-trigger", re.compile("every"))
+    expect(page.locator("#jobs .job")).to_have_count(1)
+    shoot(page, "videos-recent-downloads")
 
 
 def test_a_running_download_can_be_cancelled(signed_in, tmp_path):
@@ -159,13 +177,26 @@ def test_a_viewer_on_a_phone_sees_the_library_without_the_forms(
     shoot(page, "videos-phone")
 
 
-def test_the_forms_fit_a_phone_screen(signed_in):
-    page, _ = signed_in(Role.contributor, phone=True)
+def test_the_forms_fit_a_phone_screen(signed_in, base_url):
+    page, email = signed_in(Role.contributor, phone=True)
+    # A download started through the API, with a long link, is among the recent downloads.
+    long_url = "http://127.0.0.1:9/" + "a-rather-long-clip-name-" * 8 + "end.mp4"
+    started = httpx.post(
+        f"{base_url}/api/download-youtube",
+        json={"youtube_url": long_url, "async": True},
+        headers={"Authorization": f"Bearer {api_token(base_url, email)}"},
+        timeout=30,
+    )
+    assert started.status_code == 202, started.text
     page.goto("/ui/videos")
     expect(page.locator("#upload-form")).to_be_visible()
     expect(page.locator("#download-form")).to_be_visible()
+    job = page.locator(f'#jobs .job[data-job="{started.json()["download_id"]}"]')
+    expect(job).to_contain_text(long_url)
+    job.scroll_into_view_if_needed()
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390, f"the page is {width}px wide on a 390px screen"
+    shoot(page, "videos-recent-phone")
 
 
 def test_the_library_page(signed_in, tmp_path):

@@ -360,3 +360,64 @@ def test_cancelling_a_running_download_stops_it_and_keeps_nothing(
     assert final["status"] == "cancelled" and final["error"] == "Cancelled by request"
     assert files_under(stack.video_dir) == []
     assert "download_abandoned" in (stack.root / "logs" / "video_uploads.log").read_text()
+
+
+def email_of(stack: VideoStack, headers: dict[str, str]) -> str:
+    return str(stack.client.get("/api/auth/me", headers=headers).json()["user"]["email"])
+
+
+def recent_jobs(stack: VideoStack, headers: dict[str, str], query: str = "") -> list[str]:
+    response = stack.client.get(f"/api/download-youtube/jobs{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["success"] is True and body["count"] == len(body["jobs"])
+    return [job["download_id"] for job in body["jobs"]]
+
+
+def test_recent_jobs_are_the_callers_own_newest_first_and_everyones_for_an_admin(
+    video_stack: StackFactory,
+) -> None:
+    stack = video_stack()
+    alice, bob = stack.headers(), stack.headers()
+    editor, admin, viewer = (stack.headers(r) for r in (Role.editor, Role.admin, Role.viewer))
+    url = "http://127.0.0.1:9/never-{}.mp4"  # no worker runs: the jobs stay queued
+    mine = [queue_download(stack, alice, url.format(n))["download_id"] for n in range(3)]
+    theirs = queue_download(stack, bob, url.format("bob"))["download_id"]
+    cancelled = stack.client.post(f"/api/download-youtube/{mine[0]}/cancel", headers=alice)
+    assert cancelled.status_code == 200  # finished jobs are listed too
+
+    assert recent_jobs(stack, alice) == mine[::-1]
+    assert recent_jobs(stack, bob) == [theirs]
+    assert recent_jobs(stack, editor) == [], "editors see only their own jobs here"
+    assert recent_jobs(stack, viewer) == []
+    assert recent_jobs(stack, admin) == [theirs, *mine[::-1]]
+    assert recent_jobs(stack, alice, "?limit=2") == mine[:0:-1]
+    assert recent_jobs(stack, admin, "?limit=1") == [theirs]
+    assert recent_jobs(stack, admin, "?limit=100") == [theirs, *mine[::-1]]
+
+    # Each job is described exactly as its status endpoint describes it.
+    listed = stack.client.get("/api/download-youtube/jobs", headers=admin).json()["jobs"]
+    for job in listed:
+        assert job == status_of(stack, admin, job["download_id"])
+    by_id = {job["download_id"]: job for job in listed}
+    assert by_id[mine[0]]["status"] == "cancelled" and by_id[mine[1]]["status"] == "queued"
+    assert by_id[theirs]["requested_by"] == email_of(stack, bob)
+    assert by_id[mine[2]]["requested_by"] == email_of(stack, alice)
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-3", "ten", "2.5"])
+def test_a_bad_limit_for_recent_jobs_is_a_400_naming_limit(
+    video_stack: StackFactory, limit: str
+) -> None:
+    stack = video_stack()
+    response = stack.client.get(
+        f"/api/download-youtube/jobs?limit={limit}", headers=stack.headers()
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == "limit" and "'limit'" in body["error"]
+
+
+def test_recent_jobs_need_a_signed_in_caller(video_stack: StackFactory) -> None:
+    stack = video_stack()
+    assert stack.client.get("/api/download-youtube/jobs").status_code == 401

@@ -8,7 +8,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from adda_dashboard.db.models import Video
 from adda_dashboard.domain.roles import Role
 from tests.factories import add_entry
 from tests.video_fixtures import VideoStack
@@ -300,3 +302,38 @@ def test_every_video_operation_is_written_to_the_video_log(
     text = (stack.root / "logs" / "video_uploads.log").read_text()
     assert "stored filename=" in text and "duplicate filename=" in text
     assert "rejected reason=" in text
+
+
+def test_list_and_info_name_the_uploader_and_null_when_unknown(
+    video_stack: StackFactory, samples: Samples
+) -> None:
+    stack = video_stack()
+    alice, bob, viewer = stack.headers(), stack.headers(), stack.headers(Role.viewer)
+    emails = {
+        name: stack.client.get("/api/auth/me", headers=h).json()["user"]["email"]
+        for name, h in (("alice", alice), ("bob", bob))
+    }
+    a = multipart_upload(stack.client, samples.vertical, headers=alice).json()
+    b = multipart_upload(stack.client, samples.landscape, headers=bob).json()
+    assert (a["uploaded_by"], b["uploaded_by"]) == (emails["alice"], emails["bob"])
+    # The same bytes again are a duplicate: the one who first stored them stays the uploader.
+    again = multipart_upload(stack.client, samples.vertical, headers=bob).json()
+    assert again["duplicate"] is True and again["uploaded_by"] == emails["alice"]
+
+    listed = stack.client.get("/api/videos/list", headers=viewer).json()["videos"]
+    assert {v["filename"]: v["uploaded_by"] for v in listed} == {
+        a["filename"]: emails["alice"],
+        b["filename"]: emails["bob"],
+    }
+    info = stack.client.get(f"/api/video-info/{b['filename']}", headers=viewer).json()
+    assert info["uploaded_by"] == emails["bob"]
+
+    # A row that never recorded its uploader answers null, with the key still there.
+    with stack.container.db.write() as session:
+        session.execute(
+            update(Video).where(Video.filename == a["filename"]).values(uploaded_by_email=None)
+        )
+    unknown = stack.client.get(f"/api/video-info/{a['filename']}", headers=viewer).json()
+    assert "uploaded_by" in unknown and unknown["uploaded_by"] is None
+    listed = stack.client.get("/api/videos/list", headers=viewer).json()["videos"]
+    assert [v["uploaded_by"] for v in listed] == [emails["bob"], None]

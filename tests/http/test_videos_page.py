@@ -9,6 +9,7 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from starlette.testclient import TestClient
 
 from adda_dashboard.bootstrap import Container
@@ -51,6 +52,48 @@ class _Rows(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
+
+
+class _Jobs(HTMLParser):
+    """The job items of a page, in order: id -> the item's attributes and its text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[str] = []
+        self.attrs: dict[str, dict[str, str | None]] = {}
+        self.text: dict[str, str] = {}
+        self._open: str | None = None
+        self._depth = 0
+        self._parts: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "li" and self._open is None and found.get("data-job"):
+            self._open = str(found["data-job"])
+            self.order.append(self._open)
+            self.attrs[self._open] = found
+            self._depth, self._parts = 0, []
+        elif tag == "li" and self._open is not None:
+            self._depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag != "li" or self._open is None:
+            return
+        if self._depth:
+            self._depth -= 1
+            return
+        self.text[self._open] = " ".join("".join(self._parts).split())
+        self._open = None
+
+    def handle_data(self, data: str) -> None:
+        if self._open is not None:
+            self._parts.append(data)
+
+
+def job_items(html: str) -> _Jobs:
+    parser = _Jobs()
+    parser.feed(html)
+    return parser
 
 
 def library_rows(html: str) -> _Rows:
@@ -97,13 +140,48 @@ def test_the_library_shows_each_video_with_its_facts_and_the_storage_stats(
     assert 'id="stat-free">' in page.text and 'id="stat-free">—<' not in page.text
 
 
+def test_a_page_of_the_library_reads_its_rows_without_a_query_per_row(
+    client: TestClient, container: Container, viewer: dict[str, str], samples: Samples
+) -> None:
+    email, headers = signed_up(client, container, Role.contributor)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    def video_queries() -> list[str]:
+        statements.clear()
+        page = client.get("/ui/videos/library", headers=viewer)
+        assert page.status_code == 200
+        assert all(cells[4] == email for cells in library_rows(page.text).rows.values())
+        return [s for s in statements if "videos" in s.lower()]
+
+    event.listen(container.db.engine, "before_cursor_execute", record)
+    try:
+        upload(client, headers, samples.vertical)
+        one_row = video_queries()
+        upload(client, headers, samples.landscape)
+        upload(client, headers, samples.square)
+        three_rows = video_queries()
+    finally:
+        event.remove(container.db.engine, "before_cursor_execute", record)
+    assert len(three_rows) == len(one_row), three_rows
+    assert not any("videos.filename =" in s for s in three_rows), "no lookup per row"
+
+
 def test_a_viewer_gets_the_library_but_no_upload_or_download_forms(
     client: TestClient, viewer: dict[str, str], contributor: dict[str, str]
 ) -> None:
     seen = client.get("/ui/videos", headers=viewer)
     assert seen.status_code == 200
     assert 'id="library"' in seen.text and "No videos stored yet." in seen.text
-    for marker in ('id="upload-form"', 'id="download-form"', "videos.js", 'type="file"'):
+    for marker in (
+        'id="upload-form"',
+        'id="download-form"',
+        'id="jobs"',
+        "videos.js",
+        'type="file"',
+    ):
         assert marker not in seen.text
     assert "need the contributor role" in seen.text
 
@@ -229,6 +307,61 @@ def test_a_finished_download_shows_its_video_and_asks_the_library_to_reload(
     assert f'href="/ui/videos/file/{sha}.mp4"' in done.text
     library = stack.client.get("/ui/videos/library", headers=headers)
     assert library_rows(library.text).order == [f"{sha}.mp4"]
+    # Reloaded, the page still shows how the download ended, and no longer polls it.
+    reloaded = stack.client.get("/ui/videos", headers=headers)
+    jobs = job_items(reloaded.text)
+    assert jobs.order == [job_id]
+    assert jobs.attrs[job_id]["data-status"] == "completed"
+    assert "hx-trigger" not in jobs.attrs[job_id]
+    assert "Completed" in jobs.text[job_id] and "Qualifies as a Short" in jobs.text[job_id]
+
+
+def email_of(stack: VideoStack, headers: dict[str, str]) -> str:
+    return str(stack.client.get("/api/auth/me", headers=headers).json()["user"]["email"])
+
+
+def test_a_reload_shows_recent_downloads_polling_while_active_and_ended_ones_as_they_ended(
+    video_stack: StackFactory,
+) -> None:
+    stack = video_stack()
+    owner, stranger, admin = stack.headers(), stack.headers(), stack.headers(Role.admin)
+    waiting = queue(stack, owner, "http://127.0.0.1:9/waiting.mp4")  # no worker runs it
+    stopped = queue(stack, owner, "http://127.0.0.1:9/stopped.mp4")
+    cancel = stack.client.post(f"/api/download-youtube/{stopped}/cancel", headers=owner)
+    assert cancel.status_code == 200
+
+    page = stack.client.get("/ui/videos", headers=owner)
+    assert page.status_code == 200 and "Recent downloads" in page.text
+    jobs = job_items(page.text)
+    assert jobs.order == [stopped, waiting], "newest first"
+    live = jobs.attrs[waiting]
+    assert (live["data-status"], live["hx-trigger"]) == ("queued", "every 1s")
+    assert live["hx-get"] == f"/ui/videos/jobs/{waiting}"
+    assert "Cancel download" in jobs.text[waiting] and "waiting.mp4" in jobs.text[waiting]
+    ended = jobs.attrs[stopped]
+    assert ended["data-status"] == "cancelled" and "hx-trigger" not in ended
+    assert "Cancelled: Cancelled by request" in jobs.text[stopped]
+    assert "Cancel download" not in jobs.text[stopped]
+    assert 'id="jobs-empty" hidden' in page.text
+    assert "Requested by" not in page.text, "one's own jobs need no name"
+
+    others = stack.client.get("/ui/videos", headers=stranger)
+    assert job_items(others.text).order == []
+    assert 'id="jobs-empty">No downloads yet.' in others.text
+
+    everyone = stack.client.get("/ui/videos", headers=admin)
+    everyone_jobs = job_items(everyone.text)
+    assert everyone_jobs.order == [stopped, waiting]
+    assert "Everyone's latest downloads" in everyone.text
+    assert f"Requested by {email_of(stack, owner)}" in everyone_jobs.text[waiting]
+
+
+def test_the_page_lists_at_most_the_ten_newest_downloads(video_stack: StackFactory) -> None:
+    stack = video_stack(download_user_limit=20, download_queue_limit=20)
+    headers = stack.headers()
+    started = [queue(stack, headers, f"http://127.0.0.1:9/clip{n}.mp4") for n in range(12)]
+    page = stack.client.get("/ui/videos", headers=headers)
+    assert job_items(page.text).order == started[::-1][: videos_page.RECENT_JOBS]
 
 
 @pytest.mark.parametrize(

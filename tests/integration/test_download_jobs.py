@@ -17,7 +17,8 @@ import pytest
 
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.models import DownloadJob
-from adda_dashboard.domain.roles import SYSTEM
+from adda_dashboard.domain.roles import SYSTEM, Actor, Role
+from adda_dashboard.errors import Invalid
 from adda_dashboard.services.videos import Provenance
 from tests.factories import add_entry
 from tests.integration.live_servers import live_server, server_env
@@ -233,3 +234,61 @@ def test_a_download_stores_through_the_same_library_as_uploads(
     )
     assert duplicate is False and video.is_short is True
     assert (stack.video_dir / video.filename).read_bytes() == samples.square.read_bytes()
+
+
+def _job_of(stack: VideoStack, job_id: str, email: str, status: str, minutes_ago: int) -> None:
+    """A job row as its requester left it, queued a given time ago."""
+    when = utcnow() - timedelta(minutes=minutes_ago)
+    finished = status in ("completed", "failed", "cancelled")
+    with stack.container.db.write() as session:
+        session.add(
+            DownloadJob(
+                id=job_id,
+                status=status,
+                url=f"http://127.0.0.1:9/{job_id}.mp4",
+                requested_by_email=email,
+                max_attempts=2,
+                error="Cancelled by request" if status == "cancelled" else None,
+                queued_at=when,
+                updated_at=when,
+                finished_at=when if finished else None,
+            )
+        )
+
+
+def test_recent_jobs_are_the_actors_own_newest_first_and_everyones_for_an_admin(
+    video_stack: StackFactory,
+) -> None:
+    stack = video_stack()
+    downloads = stack.container.downloads
+    alice = Actor(user_id=None, email="alice.recent@adda247.com", role=Role.contributor)
+    bob = Actor(user_id=None, email="bob.recent@adda247.com", role=Role.editor)
+    admin = Actor(user_id=None, email="admin.recent@adda247.com", role=Role.admin)
+    # Inserted out of order, so that only the ordering by queue time can put them right.
+    _job_of(stack, "alicemiddle", alice.email, "completed", minutes_ago=20)
+    _job_of(stack, "bobnewest", bob.email, "queued", minutes_ago=1)
+    _job_of(stack, "alicenewest", alice.email, "downloading", minutes_ago=5)
+    _job_of(stack, "aliceoldest", alice.email, "cancelled", minutes_ago=90)
+    _job_of(stack, "bobold", bob.email, "failed", minutes_ago=60)
+
+    def ids(actor: Actor, limit: int = 10) -> list[str]:
+        return [job["download_id"] for job in downloads.recent(actor, limit=limit)]
+
+    assert ids(alice) == ["alicenewest", "alicemiddle", "aliceoldest"]
+    assert ids(bob) == ["bobnewest", "bobold"], "an editor sees only their own"
+    assert ids(admin) == ["bobnewest", "alicenewest", "alicemiddle", "bobold", "aliceoldest"]
+    assert ids(admin, limit=2) == ["bobnewest", "alicenewest"]
+    assert ids(alice, limit=1) == ["alicenewest"]
+    assert ids(Actor(user_id=None, email="nobody@adda247.com", role=Role.contributor)) == []
+    assert downloads.recent(alice) == [downloads.status(alice, job_id) for job_id in ids(alice)], (
+        "each job is described as its status is"
+    )
+    assert [job["status"] for job in downloads.recent(alice)] == [
+        "downloading",
+        "completed",
+        "cancelled",
+    ]
+    for bad in (0, -1, 101):
+        with pytest.raises(Invalid) as refused:
+            downloads.recent(alice, limit=bad)
+        assert refused.value.field == "limit"

@@ -108,7 +108,8 @@ def test_stopping_redis_mid_run_degrades_without_errors_and_recovers(
             assert marker in {row["Editor Brief"] for row in data.json()["data"]}
 
         add_and_read("before")
-        assert client.get("/health/detailed").json()["services"]["redis"] == "healthy"
+        services = client.get("/health/detailed").json()["services"]
+        assert (services["redis"], services["job_queue"]) == ("healthy", "healthy")
 
         first_redis.terminate()
         first_redis.wait(timeout=10)
@@ -118,12 +119,16 @@ def test_stopping_redis_mid_run_degrades_without_errors_and_recovers(
         assert health.status_code == 200
         assert health.json()["status"] == "degraded"
         assert health.json()["services"]["redis"] == "unhealthy"
+        # The job queue lives in the same Redis: reported down too, still only a degradation.
+        assert health.json()["services"]["job_queue"] == "unhealthy"
+        assert health.json()["degraded"] == ["redis", "job_queue"]
 
         with own_redis(port, tmp_path):
             time.sleep(RETRY_AFTER_FAILURE_S)  # the back-off the link announces, then it retries
             health = client.get("/health/detailed").json()
             assert health["status"] == "healthy"
             assert health["services"]["redis"] == "healthy"
+            assert health["services"]["job_queue"] == "healthy"
             add_and_read("after")
             # Writes made during the outage were published on recovery: Redis agrees with the
             # database, and every entry is served.

@@ -1,20 +1,15 @@
 """The admin console's overview: every part's health and the headline numbers, for admins only.
 
-The operations service answers the public ``/health/detailed`` and ``/metrics`` endpoints, whose
-shape the API contract fixes; the console builds on their answers and adds what an operator
-needs beside them (video storage, the job queue, videos stored, downloads in progress) without
-changing those endpoints. Each extra probe is guarded: a part that fails is shown as down, it
-never takes the page down with it.
+It probes nothing itself: the operations service checks every part once for the public
+``/health/detailed`` and ``/metrics`` answers, and the console shows those same results, with
+the operators' details (server paths, error text) that the public answers leave out.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from adda_dashboard.db.repositories import download_jobs as jobs_repo
 from adda_dashboard.domain.roles import Actor
 from adda_dashboard.services.users import require_admin
 
@@ -25,6 +20,14 @@ if TYPE_CHECKING:
 OK, DEGRADED, DOWN, OFF = "ok", "degraded", "down", "off"
 LABELS = {OK: "OK", DEGRADED: "Degraded", DOWN: "Down", OFF: "Not configured"}
 OVERALL = {"healthy": OK, "degraded": DEGRADED, "unhealthy": DOWN}
+# The page's name for each part of the health report, in the order shown.
+PART_NAMES = {
+    "database": "Database",
+    "redis": "Redis",
+    "video_storage": "Video storage",
+    "job_queue": "Job queue",
+    "disk": "Free disk",
+}
 
 
 @dataclass(frozen=True)
@@ -63,76 +66,23 @@ def _state(raw: str) -> str:
     return DOWN
 
 
-def _short_error(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text[:160]}" if text else type(exc).__name__
-
-
 class AdminConsole:
     def __init__(self, container: Container) -> None:
         self._c = container
 
     def overview(self, actor: Actor) -> Overview:
         require_admin(actor, "open the admin console")
-        health, _status = self._c.operations.detailed_health()
-        services = health["services"]
-        disk = services["disk"]
+        report = self._c.operations.health_report()
         parts = [
-            Part("Database", _state(services["database"]), self._database_detail()),
-            Part(
-                "Redis",
-                _state(services["redis"]),
-                services.get("redis_error") or ("shared cache" if self._c.redis else "optional"),
-            ),
+            Part(name, _state(report.states[key]), report.details[key])
+            for key, name in PART_NAMES.items()
         ]
-        storage, videos = self._storage(actor)
-        parts.append(storage)
-        parts.append(self._queue())
-        parts.append(
-            Part(
-                "Free disk",
-                _state(disk["status"]),
-                f"{disk['free_mb']:,} MB free of {disk['total_mb']:,} MB",
-            )
-        )
-        state = OVERALL.get(health["status"], DOWN)
-        # Storage and queue are not part of the public health answer; either being down leaves
-        # sign-in and entries working, so it degrades the whole rather than downs it.
-        if state == OK and any(p.state == DOWN for p in parts):
-            state = DEGRADED
+        state = OVERALL.get(report.body["status"], DOWN)
         metrics = self._c.operations.metrics_summary()
-        videos["downloads_in_progress"] = self._downloads_in_progress()
-        return Overview(state, health["timestamp"], parts, metrics, videos)
-
-    def _database_detail(self) -> str:
-        return "SQLite" if self._c.db.is_sqlite else self._c.db.engine.dialect.name
-
-    def _storage(self, actor: Actor) -> tuple[Part, dict[str, Any]]:
-        try:
-            stats = self._c.videos.stats(actor)
-        except Exception as exc:  # the page shows the failure; it must not fail itself
-            return Part("Video storage", DOWN, _short_error(exc)), {"count": None, "size_mb": None}
-        videos = {"count": stats["video_count"], "size_mb": stats["total_size_mb"]}
-        backend = stats["storage_backend"]
-        where = stats.get("storage_path") or backend
-        if backend == "local":
-            root = Path(where)
-            probe = root if root.exists() else root.parent
-            if not os.access(probe, os.W_OK):
-                return Part("Video storage", DOWN, f"local: {where} is not writable"), videos
-            return Part("Video storage", OK, f"local: {where}"), videos
-        return Part("Video storage", OK, f"{backend}: {where} (not probed)"), videos
-
-    def _queue(self) -> Part:
-        try:
-            waiting = self._c.queue.pending()
-        except Exception as exc:
-            return Part("Job queue", DOWN, _short_error(exc))
-        return Part("Job queue", OK, f"{waiting} job{'s' if waiting != 1 else ''} waiting")
-
-    def _downloads_in_progress(self) -> int | None:
-        try:
-            with self._c.db.read() as session:
-                return jobs_repo.count_active(session)
-        except Exception:
-            return None
+        counts = metrics["videos"]
+        videos = {
+            "count": counts["stored_locally"],
+            "size_mb": counts["total_size_mb"],
+            "downloads_in_progress": counts["downloads_in_progress"],
+        }
+        return Overview(state, report.body["timestamp"], parts, metrics, videos)

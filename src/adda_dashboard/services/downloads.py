@@ -40,6 +40,7 @@ from adda_dashboard.services.video_files import clean_label, ensure_free_space
 from adda_dashboard.services.videos import VideoLibrary
 
 DOWNLOAD_TASK = "download_video"
+RECENT_LIMIT_MAX = 100
 DOWNLOAD_SCOPE = "download-video"
 log = logging.getLogger("adda_dashboard.downloads")
 
@@ -209,6 +210,22 @@ class DownloadService:
         with self._db.read() as session:
             return self.describe(self._visible_job(session, actor, job_id))
 
+    def recent(self, actor: Actor, limit: int = 10) -> list[dict[str, Any]]:
+        """The actor's latest jobs (everyone's for an admin), newest first.
+
+        A page that is reloaded finds its downloads here again, instead of only the jobs it
+        started itself while it was open.
+        """
+        whole = isinstance(limit, int) and not isinstance(limit, bool)
+        if not whole or not 1 <= limit <= RECENT_LIMIT_MAX:
+            raise Invalid(
+                f"'limit' must be a whole number from 1 to {RECENT_LIMIT_MAX}", field="limit"
+            )
+        email = None if actor.at_least(Role.admin) else actor.email
+        with self._db.read() as session:
+            jobs = jobs_repo.list_recent(session, email=email, limit=limit)
+            return [self.describe(job) for job in jobs]
+
     def cancel(self, actor: Actor, job_id: str) -> dict[str, Any]:
         with self._db.write() as session:
             job = self._visible_job(session, actor, job_id)
@@ -234,6 +251,7 @@ class DownloadService:
             "youtube_url": job.url,
             "content_type": job.content_type,
             "entry_id": job.entry_id,
+            "requested_by": job.requested_by_email,
             "queued_at": job.queued_at.isoformat(),
             "started_at": job.started_at.isoformat() if job.started_at else None,
             "attempts": job.attempts,

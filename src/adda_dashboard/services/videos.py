@@ -296,6 +296,8 @@ class VideoLibrary:
         return body
 
     def describe(self, video: Video) -> dict[str, Any]:
+        """Everything comes from the row itself (the uploader's email included), so a page of
+        the library costs one query however many rows it shows."""
         return {
             "id": video.id,
             "filename": video.filename,
@@ -311,6 +313,7 @@ class VideoLibrary:
             "source_url": video.source_url,
             "original_name": video.original_name,
             "content_type": video.content_type,
+            "uploaded_by": video.uploaded_by_email,
             "metadata": {
                 "container": video.container,
                 "duration": video.duration_s,

@@ -33,6 +33,15 @@ def count_active(session: Session, *, email: str | None = None) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
+def list_recent(session: Session, *, email: str | None, limit: int) -> Sequence[DownloadJob]:
+    """The newest jobs first: one person's (by the email that requested them) or everyone's."""
+    stmt = select(DownloadJob)
+    if email is not None:
+        stmt = stmt.where(DownloadJob.requested_by_email == email)
+    stmt = stmt.order_by(DownloadJob.queued_at.desc(), DownloadJob.id.desc()).limit(limit)
+    return session.execute(stmt).scalars().all()
+
+
 def claim(session: Session, job_id: str, now: datetime) -> int | None:
     """Move a queued job to downloading; returns the attempt number, the job's fencing token."""
     stmt = (

@@ -1,12 +1,12 @@
-"""Video downloads as jobs (API.md A.8): queue, poll, cancel, clean up."""
+"""Video downloads as jobs (API.md A.8): queue, poll, list, cancel, clean up."""
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from adda_dashboard.domain.downloads import JobStatus
@@ -14,7 +14,7 @@ from adda_dashboard.errors import AppError
 from adda_dashboard.http.api.videos import idempotency_key
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, JsonBody
 from adda_dashboard.http.responses import OrjsonResponse
-from adda_dashboard.services.downloads import parse_request
+from adda_dashboard.services.downloads import RECENT_LIMIT_MAX, parse_request
 
 router = APIRouter(tags=["downloads"])
 SYNC_POLL_S = 0.25
@@ -73,6 +73,17 @@ def download_status(
     download_id: str, actor: CurrentActor, container: ContainerDep
 ) -> dict[str, Any]:
     return container.downloads.status(actor, download_id)
+
+
+@router.get("/api/download-youtube/jobs")
+def recent_downloads(
+    actor: CurrentActor,
+    container: ContainerDep,
+    limit: Annotated[int, Query(ge=1, le=RECENT_LIMIT_MAX)] = 10,
+) -> dict[str, Any]:
+    """The caller's latest jobs (everyone's for an admin), newest first."""
+    jobs = container.downloads.recent(actor, limit=limit)
+    return {"success": True, "jobs": jobs, "count": len(jobs)}
 
 
 @router.post("/api/download-youtube/{download_id}/cancel")

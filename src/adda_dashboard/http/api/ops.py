@@ -15,6 +15,8 @@ router = APIRouter(tags=["operations"])
 
 @router.get("/health/detailed")
 def health_detailed(container: ContainerDep) -> Any:
+    """Database, Redis, video storage, job queue and free disk; 503 naming in ``down`` each
+    required part that is down (the service says which parts are required and why)."""
     body, status = container.operations.detailed_health()
     return OrjsonResponse(body, status_code=status)
 

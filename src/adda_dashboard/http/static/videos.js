@@ -262,6 +262,10 @@
     var empty = byId("jobs-empty");
     var announce = byId("jobs-announce");
     var seen = {};
+    // Jobs the page was rendered with (the recent ones) announce only a change of status.
+    document.querySelectorAll("#jobs .job").forEach(function (job) {
+      seen[job.dataset.job || job.id] = job.dataset.status;
+    });
     var words = { queued: "waiting", downloading: "downloading", completed: "completed", failed: "failed", cancelled: "cancelled", gone: "no longer known" };
 
     // Each new or replaced job element says its status out loud once, when it changes.

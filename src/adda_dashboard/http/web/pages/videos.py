@@ -2,10 +2,10 @@
 
 Uploads and new downloads go from the page's script straight to the JSON API: an upload's
 progress bar needs the browser's own upload events, and the API already checks and stores
-everything. These routes render the library, the live state of one download job (a fragment
-that polls itself with htmx until the job is finished), a job's cancellation, and the stored
-files themselves for the cookie session (the API's file route wants a bearer header, which a
-plain link cannot send).
+everything. These routes render the library, the reader's recent download jobs (so a reload
+keeps following them), the live state of one download job (a fragment that polls itself with
+htmx until the job is finished), a job's cancellation, and the stored files themselves for the
+cookie session (the API's file route wants a bearer header, which a plain link cannot send).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from starlette.responses import Response, StreamingResponse
 
 from adda_dashboard.domain.columns import CONTENT_TYPES
 from adda_dashboard.domain.downloads import ACTIVE_STATUSES, JobStatus
-from adda_dashboard.domain.roles import Actor
+from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Conflict, Forbidden, NotFound
 from adda_dashboard.http.deps import ContainerDep, CurrentActor
 from adda_dashboard.http.web.templating import render
@@ -32,6 +32,7 @@ from adda_dashboard.services.videos import MB, VideoLibrary, require_uploader
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 PAGE_SIZE = 20
+RECENT_JOBS = 10
 MAX_PAGE = 1_000_000
 STREAM_CHUNK = 1024 * 1024
 # Fired on <body> when the library has changed, so the library section reloads itself.
@@ -95,7 +96,7 @@ def file_url(filename: str) -> str:
     return f"/ui/videos/file/{quote(filename)}"
 
 
-def video_view(described: dict[str, Any], uploaded_by: str | None = None) -> dict[str, Any]:
+def video_view(described: dict[str, Any]) -> dict[str, Any]:
     """One stored video as the page shows it (the library's rows and a finished job)."""
     meta = described.get("metadata") or {}
     moment = moment_of(described.get("created"))
@@ -108,7 +109,7 @@ def video_view(described: dict[str, Any], uploaded_by: str | None = None) -> dic
         "size": size_text(described.get("size_bytes")),
         "duration": duration_text(meta.get("duration")),
         "resolution": f"{width}×{height}" if width and height else "—",
-        "uploaded_by": uploaded_by or "—",
+        "uploaded_by": described.get("uploaded_by") or "—",
         "when": when_text(described.get("created")),
         "created": moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "",
         "qualifies": bool((described.get("shorts") or {}).get("qualifies")),
@@ -130,14 +131,6 @@ def may_upload(actor: Actor) -> bool:
 # The library ---------------------------------------------------------------------------------
 
 
-def _uploader_of(library: VideoLibrary, filename: str) -> str | None:
-    """Who stored a video: the row has it, the library's description leaves it out."""
-    try:
-        return library.get(filename).uploaded_by_email
-    except NotFound:  # removed by housekeeping since the list was read
-        return None
-
-
 def free_disk_bytes(directory: Path) -> int | None:
     """Free space where incoming files are written (the nearest existing folder of it)."""
     probe = directory
@@ -155,7 +148,7 @@ def library_context(container: Any, actor: Actor, page: int) -> dict[str, Any]:
     stats = library.stats(actor)
     total = int(listing["total"])
     pages = max(1, ceil(total / PAGE_SIZE))
-    rows = [video_view(v, _uploader_of(library, v["filename"])) for v in listing["videos"]]
+    rows = [video_view(v) for v in listing["videos"]]
     free = free_disk_bytes(library.policy.staging_dir)
     min_free = library.policy.min_free_bytes
     return {
@@ -182,9 +175,13 @@ def videos_page(
     request: Request, actor: CurrentActor, container: ContainerDep, page: PageNumber = 1
 ) -> Response:
     policy = container.videos.policy
+    can_upload = may_upload(actor)
+    recent = container.downloads.recent(actor, limit=RECENT_JOBS) if can_upload else []
     context = {
         **library_context(container, actor, page),
-        "can_upload": may_upload(actor),
+        "can_upload": can_upload,
+        "recent_jobs": [job_view(job) for job in recent],
+        "recent_everyone": actor.at_least(Role.admin),
         "max_upload_bytes": policy.max_upload_bytes,
         "max_upload": size_text(policy.max_upload_bytes),
         "content_types": CONTENT_TYPES,
@@ -213,6 +210,7 @@ def job_view(job: dict[str, Any]) -> dict[str, Any]:
         "status": status,
         "active": status in ACTIVE_STATUSES,
         "url": job.get("youtube_url") or "",
+        "requested_by": job.get("requested_by"),
         "percent": max(0.0, min(100.0, float(job.get("percent") or 0))),
         "bytes": f"{size_text(done)} of {size_text(total)}" if done and total else None,
         "error": job.get("error"),
