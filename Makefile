@@ -60,6 +60,10 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 bench: $(STAMP) $(BENCH_STAMP) ## Ours vs the seed baseline under load, one report (< 10 min; BENCH_ARGS=--quick)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
+.PHONY: bench-ui
+bench-ui: $(STAMP) ## Server time of the dashboard's entries list at 50,000 entries (p95 < 200 ms)
+	$(BIN)/python bench/ui_pages.py $(BENCH_UI_ARGS)
+
 .PHONY: bench-upload
 bench-upload: $(STAMP) ## Peak server memory during a 1 GB upload and 10 concurrent 200 MB uploads
 	$(BIN)/python bench/upload_memory.py

@@ -67,7 +67,15 @@ class Entry(Base):
                 sqlite_where=text("deleted_at IS NULL"),
                 postgresql_where=text("deleted_at IS NULL"),
             )
-            for column in ("email", "vertical", "exam", "subject", "content_type", "sub_category")
+            for column in (
+                "email",
+                "vertical",
+                "exam",
+                "subject",
+                "content_type",
+                "sub_category",
+                "edit_status",
+            )
         ),
         # Ids are never reused, even for the newest row after a purge.
         {"sqlite_autoincrement": True},

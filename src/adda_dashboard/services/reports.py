@@ -6,8 +6,9 @@ import base64
 import binascii
 import re
 import unicodedata
-from collections import namedtuple
-from collections.abc import Mapping
+from collections import Counter, namedtuple
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
 _Listing = namedtuple("_Listing", entries_repo.LISTING_ATTRIBUTES)
+# The dashboard list's filters, each shown with its counts, in ``FILTERABLE`` order.
+FACETS: tuple[str, ...] = tuple(entries_repo.FILTERABLE)
 
 
 class ReportService:
@@ -91,6 +94,73 @@ class ReportService:
             "count": len(rows),
             "total": total,
             "next_cursor": next_cursor,
+        }
+
+    # The dashboard's list -----------------------------------------------------------------
+
+    def browse(self, query: entries_repo.EntryQuery, *, backwards: bool = False) -> dict[str, Any]:
+        """A page of the list with what its pager needs: the cursors to the next and previous
+        pages and the page's position (how many matching entries come before it).
+
+        ``backwards`` reads the page that ends just before ``query.after`` (the previous page).
+        One row more than the page is read to know whether more follow.
+        """
+        attr = _attr(query.sort)
+        probe = replace(query, limit=query.limit + 1)
+        with self._db.read() as session:
+            rows = list(entries_repo.browse(session, probe, backwards=backwards))
+            more = len(rows) > query.limit
+            rows = rows[-query.limit :] if backwards else rows[: query.limit]
+            offset, has_next = 0, more
+            if rows and query.after is not None and (more or not backwards):
+                first = rows[0]
+                at_first = replace(query, after=(getattr(first, attr), first.id))
+                offset = entries_repo.count_before(session, at_first)
+            elif not rows and query.after is not None and not backwards:
+                offset = entries_repo.count_before(session, query)  # a page past the end
+            if backwards and rows:
+                last = rows[-1]
+                after_last = replace(query, after=(getattr(last, attr), last.id), limit=1)
+                has_next = bool(entries_repo.browse(session, after_last))
+        return {
+            "data": [legacy_record(row) for row in rows],
+            "offset": offset,
+            "next_cursor": (
+                encode_cursor(query, getattr(rows[-1], attr), rows[-1].id)
+                if rows and has_next
+                else None
+            ),
+            "prev_cursor": (
+                encode_cursor(query, getattr(rows[0], attr), rows[0].id)
+                if rows and offset > 0
+                else None
+            ),
+        }
+
+    def facets(self, query: entries_repo.EntryQuery) -> dict[str, Any]:
+        """For each filter, the entries each of its values would leave given the other filters
+        and the search; and the number of entries matching them all.
+
+        Without a search every filter is one grouped count over an index. A search has to read
+        the text of every entry, so then one scan serves all the filters.
+        """
+        with self._db.read() as session:
+            if query.search:
+                counts = _count_facets(entries_repo.facet_rows(session, query), query.filters)
+            else:
+                counts = {
+                    name: Counter(dict(entries_repo.facet_counts(session, query, name)))
+                    for name in FACETS
+                }
+        by_status = counts["status"]
+        chosen = query.filters.get("status")
+        total = by_status[chosen] if chosen is not None else sum(by_status.values())
+        return {
+            "total": total,
+            "facets": {
+                name: sorted([value, n] for value, n in counts[name].items() if value and n)
+                for name in FACETS
+            },
         }
 
 
@@ -188,3 +258,43 @@ def decode_cursor(cursor: str, sort: str, descending: bool) -> tuple[Any, int]:
 
 def _is_int(value: Any, maximum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and -maximum <= value <= maximum
+
+
+def parse_browse(
+    params: Mapping[str, str], default_sort: str
+) -> tuple[entries_repo.EntryQuery, bool]:
+    """``parse_query`` for the dashboard's list, which also pages backwards: ``before`` is a
+    cursor like ``cursor``, naming the row the wanted page ends before. Returns the query and
+    whether it reads backwards."""
+    params = dict(params)
+    params.setdefault("sort", default_sort)
+    before = params.pop("before", "")
+    if before and params.get("cursor"):
+        raise Invalid("Send either 'cursor' or 'before', not both", field="before")
+    query = parse_query(params)
+    if not before:
+        return query, False
+    try:
+        after = decode_cursor(before, query.sort, query.descending)
+    except Invalid as exc:
+        raise Invalid(exc.message.replace("'cursor'", "'before'"), field="before") from None
+    return replace(query, after=after), True
+
+
+def _count_facets(
+    rows: Iterable[tuple[Any, ...]], filters: Mapping[str, str]
+) -> dict[str, Counter[str]]:
+    """Facet counts from rows holding every filterable value (``FACETS`` order): a row that
+    meets every filter counts for all facets; one that misses a single filter counts only for
+    that filter's facet (it matches once that filter's value is changed)."""
+    at = {name: i for i, name in enumerate(FACETS)}
+    wanted = [(at[name], name, value) for name, value in filters.items()]
+    counts: dict[str, Counter[str]] = {name: Counter() for name in FACETS}
+    for row in rows:
+        missed = [name for i, name, value in wanted if row[i] != value]
+        if not missed:
+            for i, name in enumerate(FACETS):
+                counts[name][row[i]] += 1
+        elif len(missed) == 1:
+            counts[missed[0]][row[at[missed[0]]]] += 1
+    return counts

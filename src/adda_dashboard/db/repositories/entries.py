@@ -5,11 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import Engine, Select, and_, func, or_, select, update
+from sqlalchemy import Engine, Select, and_, case, func, or_, select, tuple_, update
 from sqlalchemy.engine import Row
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import fetch_plain
@@ -140,29 +146,29 @@ def _filtered(query: EntryQuery) -> Select[Any]:
     for name, value in query.filters.items():
         stmt = stmt.where(FILTERABLE[name] == value)
     if query.search:
-        pattern = (
-            "%"
-            + query.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        stmt = stmt.where(
-            or_(
-                *(
-                    func.lower(col).like(pattern, escape="\\")
-                    for col in (
-                        Entry.email,
-                        Entry.vertical,
-                        Entry.exam,
-                        Entry.subject,
-                        Entry.sub_category,
-                        Entry.video_link,
-                        Entry.video_id,
-                        Entry.editor_brief,
-                    )
-                )
+        stmt = stmt.where(_search_condition(query.search))
+    return stmt
+
+
+def _search_condition(search: str) -> ColumnElement[bool]:
+    pattern = (
+        "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    )
+    return or_(
+        *(
+            func.lower(col).like(pattern, escape="\\")
+            for col in (
+                Entry.email,
+                Entry.vertical,
+                Entry.exam,
+                Entry.subject,
+                Entry.sub_category,
+                Entry.video_link,
+                Entry.video_id,
+                Entry.editor_brief,
             )
         )
-    return stmt
+    )
 
 
 def search(session: Session, query: EntryQuery) -> Sequence[Row[Any]]:
@@ -222,3 +228,115 @@ _LISTING_SQL = (
 
 def listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
     return fetch_plain(engine, _LISTING_SQL)
+
+
+# The dashboard's list: keyset pages both ways, the position of a page, and facet counts. --------
+
+
+class Likelihood(FunctionElement[Any]):
+    """SQLite's ``likelihood(x, p)``: the same condition, with how often it holds.
+
+    SQLite keeps no statistics here, so it takes every equality for a selective one. It would
+    read ``deleted_at IS NULL`` (true of nearly every row) from the ``(deleted_at, id)`` index and
+    then sort or group every live row, or read ``status = 'Final'`` from its index and check the
+    vertical of most of the table. Told how often they hold, it walks the index of the selective
+    filter, of the sort or of the grouped column instead (a grouped count at 50,000 entries:
+    40 ms -> 6 ms). Other databases get the plain condition: PostgreSQL keeps statistics.
+    """
+
+    type = NullType()  # a Boolean type would make SQLite compare it with 1, hiding the condition
+    name = "likelihood"
+    inherit_cache = True
+    _traverse_internals: ClassVar[Any] = [
+        *FunctionElement._traverse_internals,
+        ("probability", InternalTraversal.dp_plain_obj),  # part of the statement cache key
+    ]
+
+    def __init__(self, condition: ColumnElement[Any], probability: float) -> None:
+        super().__init__(condition)
+        self.probability = probability
+
+
+@compiles(Likelihood)
+def _plain_condition(element: Likelihood, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(Likelihood, "sqlite")
+def _likelihood(element: Likelihood, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.clauses, **kw)}, {element.probability:.4f})"
+
+
+# Filters with a handful of values, each matching a good part of the list: never the index to
+# start from when a finer filter is there.
+COARSE_FILTERS = frozenset({"content_type", "sub_category", "status"})
+
+
+def _live_matching(query: EntryQuery) -> list[ColumnElement[Any]]:
+    """The conditions of ``_filtered`` (the same rows), with hints for SQLite's planner."""
+    conditions: list[ColumnElement[Any]] = [Likelihood(Entry.deleted_at.is_(None), 0.9375)]
+    for name, value in query.filters.items():
+        condition = FILTERABLE[name] == value
+        conditions.append(Likelihood(condition, 0.5) if name in COARSE_FILTERS else condition)
+    if query.search:
+        conditions.append(_search_condition(query.search))
+    return conditions
+
+
+def _key_beyond(query: EntryQuery, backwards: bool) -> ColumnElement[bool]:
+    """Rows after ``query.after`` in the page's (sort column, id) order, or before it."""
+    assert query.after is not None
+    value, last_id = query.after
+    key = tuple_(SORTABLE[query.sort], Entry.id)
+    bound = tuple_(value, last_id, types=(SORTABLE[query.sort].type, Entry.id.type))
+    return key < bound if query.descending != backwards else key > bound
+
+
+def browse(session: Session, query: EntryQuery, *, backwards: bool = False) -> Sequence[Row[Any]]:
+    """One keyset page: the rows after ``query.after``, or with ``backwards`` the rows just
+    before it (still returned in the page's order).
+
+    Row-value comparisons let both databases seek straight to the key in the index of the sort.
+    """
+    column = SORTABLE[query.sort]
+    stmt = select(*ENTRY_COLUMNS).where(*_live_matching(query))
+    if query.after is not None:
+        stmt = stmt.where(_key_beyond(query, backwards))
+    if query.descending != backwards:
+        stmt = stmt.order_by(column.desc(), Entry.id.desc())
+    else:
+        stmt = stmt.order_by(column.asc(), Entry.id.asc())
+    rows = session.execute(stmt.limit(query.limit)).all()
+    return rows[::-1] if backwards else rows
+
+
+def count_before(session: Session, query: EntryQuery) -> int:
+    """How many matching rows come before ``query.after`` in the page's order: the position of
+    the page that starts there."""
+    stmt = select(func.count()).select_from(Entry).where(*_live_matching(query))
+    stmt = stmt.where(_key_beyond(query, backwards=True))
+    return int(session.execute(stmt).scalar_one())
+
+
+def facet_counts(session: Session, query: EntryQuery, name: str) -> list[tuple[str, int]]:
+    """(value, entries) of the filter ``name`` among the rows matching every other filter and
+    the search: what choosing each value would leave."""
+    column = FILTERABLE[name]
+    others = {k: v for k, v in query.filters.items() if k != name}
+    conditions = _live_matching(EntryQuery(others, query.search))
+    stmt = select(column, func.count()).where(*conditions).group_by(column)
+    return [(value, int(count)) for value, count in session.execute(stmt)]
+
+
+def facet_rows(session: Session, query: EntryQuery) -> list[tuple[Any, ...]]:
+    """The filterable values (in ``FILTERABLE`` order) of the rows that match the search and
+    miss at most one filter: every facet of a searched list counted from one scan, instead of
+    one scan of the text per facet."""
+    stmt = select(*FILTERABLE.values()).where(*_live_matching(EntryQuery({}, query.search)))
+    if len(query.filters) > 1:
+        misses = [case((FILTERABLE[k] == v, 0), else_=1) for k, v in query.filters.items()]
+        missed = misses[0]
+        for miss in misses[1:]:
+            missed = missed + miss
+        stmt = stmt.where(missed <= 1)
+    return [tuple(row) for row in session.execute(stmt)]
