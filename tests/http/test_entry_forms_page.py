@@ -14,23 +14,13 @@ from adda_dashboard.bootstrap import Container
 from adda_dashboard.domain.roles import SYSTEM, Role
 from tests import factories
 from tests.factories import valid_entry
-
-CSRF = re.compile(r'data-csrf="([0-9a-f]+)"')
-HTMX = {"HX-Request": "true"}
+from tests.http.browser_support import HTMX, sign_in_browser
 
 
 def browser(client: TestClient, container: Container, role: Role) -> tuple[str, dict[str, str]]:
     """Sign in through the form; returns the email and the headers htmx sends on a write."""
-    email = factories.make_user(container, role)
-    response = client.post(
-        "/ui/login",
-        data={"email": email, "password": factories.PASSWORD, "next": "/ui/"},
-        follow_redirects=False,
-    )
-    assert response.status_code == 303, response.text
-    match = CSRF.search(client.get("/ui/").text)
-    assert match, "the page must carry its anti-forgery token"
-    return email, {**HTMX, "X-CSRF-Token": match.group(1)}
+    email, csrf = sign_in_browser(client, container, role)
+    return email, {**HTMX, "X-CSRF-Token": csrf}
 
 
 def form(**overrides: str) -> dict[str, str]:

@@ -13,7 +13,7 @@ from adda_dashboard.errors import Invalid
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, ReadingActor
 from adda_dashboard.http.uploads import receive_upload
 from adda_dashboard.services.video_files import clean_label, safe_original_name
-from adda_dashboard.services.videos import Provenance
+from adda_dashboard.services.videos import Provenance, VideoLibrary
 
 router = APIRouter(tags=["videos"])
 STREAM_CHUNK = 1024 * 1024
@@ -110,7 +110,13 @@ def storage_stats(container: ContainerDep, actor: ReadingActor) -> dict[str, Any
 @router.get("/api/videos/file/{filename}")
 def video_file(filename: str, container: ContainerDep, _actor: ReadingActor) -> StreamingResponse:
     """The stored file itself, streamed from whichever backend holds it."""
-    library = container.videos
+    return file_response(container.videos, filename)
+
+
+def file_response(
+    library: VideoLibrary, filename: str, headers: dict[str, str] | None = None
+) -> StreamingResponse:
+    """A stored video streamed in chunks: memory stays flat whatever the file's size."""
     video = library.get(filename)
 
     def chunks() -> Iterator[bytes]:
@@ -124,5 +130,6 @@ def video_file(filename: str, container: ContainerDep, _actor: ReadingActor) -> 
         headers={
             "Content-Length": str(video.size_bytes),
             "Content-Disposition": f'inline; filename="{video.filename}"',
+            **(headers or {}),
         },
     )

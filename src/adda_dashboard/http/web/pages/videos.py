@@ -11,7 +11,6 @@ cookie session (the API's file route wants a bearer header, which a plain link c
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from math import ceil
 from pathlib import Path
@@ -19,12 +18,13 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
 from adda_dashboard.domain.columns import CONTENT_TYPES
 from adda_dashboard.domain.downloads import ACTIVE_STATUSES, JobStatus
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Conflict, Forbidden, NotFound
+from adda_dashboard.http.api.videos import file_response
 from adda_dashboard.http.deps import ContainerDep, CurrentActor
 from adda_dashboard.http.web.templating import render
 from adda_dashboard.services.videos import MB, VideoLibrary, require_uploader
@@ -276,21 +276,8 @@ def cancel_job(
 @router.get("/videos/file/{filename}")
 def video_file(filename: str, _actor: CurrentActor, container: ContainerDep) -> Response:
     """The stored file, streamed from whichever backend holds it, for the signed-in browser."""
-    library: VideoLibrary = container.videos
-    video = library.get(filename)
-
-    def chunks() -> Iterator[bytes]:
-        with library.open(video) as handle:
-            while chunk := handle.read(STREAM_CHUNK):
-                yield chunk
-
-    return StreamingResponse(
-        chunks(),
-        media_type=video.mime_type,
-        headers={
-            "Content-Length": str(video.size_bytes),
-            "Content-Disposition": f'inline; filename="{video.filename}"',
-            "Cache-Control": "private, max-age=3600",
-            "X-Content-Type-Options": "nosniff",
-        },
+    return file_response(
+        container.videos,
+        filename,
+        {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
