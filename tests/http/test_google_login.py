@@ -429,3 +429,70 @@ def test_allowed_domains_follow_the_settings_override(
         )
         assert accepted.status_code == 200
         assert accepted.json()["user"]["email"] == "ana@example.org"
+
+
+# The dashboard's "Sign in with Google" -------------------------------------------------------
+
+
+def test_the_sign_in_page_offers_google_only_when_a_client_id_is_configured(
+    google: tuple[TestClient, Container], client: TestClient
+) -> None:
+    configured, _container = google
+    assert f'data-client_id="{CLIENT_ID}"' in configured.get("/ui/login").text
+    assert 'data-login_uri="/ui/google-login"' in configured.get("/ui/login").text
+    assert "g_id_onload" not in client.get("/ui/login").text
+
+
+def test_the_dashboard_signs_in_with_the_credential_google_posts_back(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    client.cookies.set("g_csrf_token", "double-submit-1")
+    response = client.post(
+        "/ui/google-login",
+        data={"credential": id_token(google_key), "g_csrf_token": "double-submit-1"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/ui/"
+    page = client.get("/ui/")
+    assert page.status_code == 200
+    assert "priya.sharma@adda247.com" in page.text
+    assert _user_count(container) == 1
+
+
+@pytest.mark.parametrize(
+    ("cookie", "field"), [(None, "double-submit-1"), ("double-submit-1", None), ("a", "b")]
+)
+def test_a_google_post_without_its_matching_double_submit_token_is_refused(
+    google: tuple[TestClient, Container],
+    google_key: rsa.RSAPrivateKey,
+    cookie: str | None,
+    field: str | None,
+) -> None:
+    client, container = google
+    if cookie:
+        client.cookies.set("g_csrf_token", cookie)
+    data = {"credential": id_token(google_key)}
+    if field:
+        data["g_csrf_token"] = field
+    response = client.post("/ui/google-login", data=data, follow_redirects=False)
+    assert response.status_code == 403
+    assert "did not come from this page" in response.text
+    assert "adda_session" not in response.headers.get("set-cookie", "")
+    assert _user_count(container) == 0
+
+
+def test_a_forged_google_credential_shows_the_reason_on_the_sign_in_page(
+    google: tuple[TestClient, Container], stranger_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    client.cookies.set("g_csrf_token", "t")
+    response = client.post(
+        "/ui/google-login",
+        data={"credential": id_token(stranger_key), "g_csrf_token": "t"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 401
+    assert 'class="alert alert-error"' in response.text
+    assert _user_count(container) == 0

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
-from adda_dashboard.errors import AppError
+from adda_dashboard.errors import AppError, Forbidden
 from adda_dashboard.http.deps import ContainerDep, CurrentActor
 from adda_dashboard.http.web.forms import form_fields, safe_next
 from adda_dashboard.http.web.session import clear_session_cookie, set_session_cookie
@@ -79,6 +80,10 @@ async def google_login(request: Request, container: ContainerDep) -> Response:
     """The credential Google's sign-in button posts back (its ``login_uri`` redirect mode)."""
     fields = await form_fields(request)
     try:
+        # Google's button posts its own double-submit token as a field and as a cookie.
+        posted, kept = fields.get("g_csrf_token"), request.cookies.get("g_csrf_token")
+        if not posted or not kept or not hmac.compare_digest(posted, kept):
+            raise Forbidden("The Google sign-in did not come from this page", field="credential")
         session = await run_in_threadpool(
             container.google_login.login, {"credential": fields.get("credential", "")}
         )
