@@ -13,7 +13,7 @@ from adda_dashboard import __version__
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
 from adda_dashboard.http.api import auth, downloads, entries, meta, ops, reports, tickets, videos
-from adda_dashboard.http.fast_reads import FastReads
+from adda_dashboard.http.fast_reads import FastReads, FrontDoor
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.rate_limiting import RateLimitMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
@@ -77,7 +77,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         max_age=3600,
     )
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(MetricsMiddleware)  # outermost: counts every answer, fast path included
+    app.add_middleware(MetricsMiddleware)  # counts every answer, fast path included
+    app.add_middleware(FrontDoor)  # outermost: hot reads that need none of the layers above
     for router in (
         meta.router,
         ops.router,

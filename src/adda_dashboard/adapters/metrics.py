@@ -13,20 +13,43 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+M = TypeVar("M")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
+class Labelled(Generic[M]):
+    """A metric family whose children are looked up once per label set.
+
+    ``labels()`` validates and converts its values and takes a lock on every call; the request
+    counters ask for the same few label sets on every request, so the children are kept.
+    """
+
+    def __init__(self, family: M) -> None:
+        self.family = family
+        self._children: dict[tuple[str, ...], M] = {}
+
+    def labels(self, *values: str) -> M:
+        child = self._children.get(values)
+        if child is None:
+            child = self._children[values] = self.family.labels(*values)  # type: ignore[attr-defined]
+        return child
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.family, name)
+
+
 @dataclass(frozen=True)
 class Instruments:
-    requests: Counter
-    latency: Histogram
-    cache_events: Counter
+    requests: Labelled[Counter]
+    latency: Labelled[Histogram]
+    cache_events: Labelled[Counter]
     job_outcomes: Counter
     queue_depth: Gauge
 
@@ -37,17 +60,21 @@ def instruments() -> Instruments:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Instruments(
-        requests=Counter(
-            "adda_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+        requests=Labelled(
+            Counter(
+                "adda_http_requests_total", "HTTP requests answered", ["method", "route", "status"]
+            )
         ),
-        latency=Histogram(
-            "adda_http_request_duration_seconds",
-            "Time to answer a request",
-            ["method", "route"],
-            buckets=LATENCY_BUCKETS,
+        latency=Labelled(
+            Histogram(
+                "adda_http_request_duration_seconds",
+                "Time to answer a request",
+                ["method", "route"],
+                buckets=LATENCY_BUCKETS,
+            )
         ),
-        cache_events=Counter(
-            "adda_cache_events_total", "Snapshot cache lookups", ["name", "event"]
+        cache_events=Labelled(
+            Counter("adda_cache_events_total", "Snapshot cache lookups", ["name", "event"])
         ),
         job_outcomes=Counter("adda_job_outcomes_total", "Background job outcomes", ["outcome"]),
         queue_depth=Gauge(

@@ -1,25 +1,46 @@
 """Request rate limits per user and per client address, by kind of operation.
 
-Fixed windows (one counter per key and window: a single INCR in Redis), which is what a request
-budget needs and the cheapest check to run on every request. Limits are kept in Redis when it is
-configured, so they hold across processes and servers; while Redis is unreachable they fall back
-to this process's memory rather than being dropped or failing the request.
+Fixed windows (one counter per key and window), which is what a request budget needs and the
+cheapest check to run on every request. Limits are kept in Redis when it is configured, so they
+hold across processes and servers: both counters of a request (its user's and its address's)
+move in one round trip. While Redis is unreachable they fall back to this process's memory
+rather than being dropped or failing the request.
+
+The in-process windows are a plain dictionary: this check runs on every request, and a general
+rate-limit store (locks per key, a timer thread started every few milliseconds to expire keys)
+cost more than the rest of a cached read.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from limits import RateLimitItem, parse
-from limits.storage import MemoryStorage, RedisStorage
-from limits.strategies import FixedWindowRateLimiter
 
 from adda_dashboard.adapters.redis_link import RedisLink
 
 _UNAVAILABLE = object()
+# INCR each key; a key's first hit starts its window. A key somehow left without an expiry gets
+# one, so it can never hold a budget at zero for good. Returns count, ttl pairs.
+_HIT_ALL = """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  local ttl = redis.call('TTL', key)
+  if count == 1 or ttl < 0 then
+    redis.call('EXPIRE', key, ARGV[i])
+    ttl = tonumber(ARGV[i])
+  end
+  out[#out + 1] = count
+  out[#out + 1] = ttl
+end
+return out
+"""
+PURGE_ABOVE = 10_000  # local keys; expired windows are dropped when there are more
 
 
 @dataclass(frozen=True)
@@ -40,6 +61,34 @@ class Verdict:
         return headers
 
 
+class LocalWindows:
+    """Fixed-window counters in this process: key -> [count, end of window (monotonic)]."""
+
+    def __init__(self) -> None:
+        self._windows: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def hit(self, key: str, expiry_s: int) -> tuple[int, float]:
+        """Count one hit; returns the count in the current window and the seconds it has left."""
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.get(key)
+            if window is None or window[1] <= now:
+                if len(self._windows) >= PURGE_ABOVE:
+                    self._purge(now)
+                window = self._windows[key] = [0, now + expiry_s]
+            window[0] += 1
+            return int(window[0]), window[1] - now
+
+    def _purge(self, now: float) -> None:
+        for key in [k for k, (_count, end) in self._windows.items() if end <= now]:
+            del self._windows[key]
+
+    def reset(self) -> None:
+        with self._lock:
+            self._windows.clear()
+
+
 class RequestLimiter:
     def __init__(
         self,
@@ -53,49 +102,52 @@ class RequestLimiter:
         for kind, (per_user, per_address) in policies.items():
             self._items[(kind, "user")] = parse(per_user)
             self._items[(kind, "address")] = parse(per_address)
-        self._local = FixedWindowRateLimiter(MemoryStorage())
+        self._local = LocalWindows()
         self._redis = redis
-        self._shared: FixedWindowRateLimiter | None = None
-        if redis is not None:
-            storage = RedisStorage(
-                redis.url,
-                connection_pool=redis.client.connection_pool,
-                key_prefix=f"{key_prefix}:rate",
-            )
-            self._shared = FixedWindowRateLimiter(storage)
+        self._prefix = f"{key_prefix}:rate:"
+        self._script = redis.client.register_script(_HIT_ALL) if redis is not None else None
 
     def check(self, kind: str, user: str | None, address: str | None) -> Verdict:
         """Count one request of ``kind`` against its user and address budgets."""
-        verdicts = []
+        hits: list[tuple[RateLimitItem, str]] = []
         for scope, key in (("user", user), ("address", address)):
             item = self._items.get((kind, scope))
-            if item is None or not key:
-                continue
-            verdicts.append(self._hit(item, f"{kind}:{scope}:{key}"))
-        if not verdicts:
+            if item is not None and key:
+                hits.append((item, f"{kind}:{scope}:{key}"))
+        if not hits:
             return Verdict(True, 0, 0, 0)
-        refused = [v for v in verdicts if not v.allowed]
-        if refused:
-            return max(refused, key=lambda v: v.reset_after)
-        return verdicts[0]
+        counts = self._shared_hits(hits)
+        if counts is None:
+            counts = [self._local.hit(key, item.get_expiry()) for item, key in hits]
+        refused: Verdict | None = None
+        for (item, _key), (count, left_s) in zip(hits, counts, strict=True):
+            if count > item.amount:
+                reset_after = max(1, math.ceil(left_s))
+                if refused is None or reset_after > refused.reset_after:
+                    refused = Verdict(False, item.amount, 0, reset_after)
+        return refused or Verdict(True, hits[0][0].amount, -1, 0)
 
-    def _hit(self, item: RateLimitItem, key: str) -> Verdict:
-        def run(limiter: FixedWindowRateLimiter) -> Verdict:
-            if limiter.hit(item, key):  # one round trip on the common path
-                return Verdict(True, item.amount, -1, 0)
-            stats = limiter.get_window_stats(item, key)
-            reset_after = max(1, math.ceil(stats.reset_time - time.time()))
-            return Verdict(False, item.amount, stats.remaining, reset_after)
-
-        if self._shared is not None and self._redis is not None:
-            shared = self._shared
-            result: Any = self._redis.call(lambda _client: run(shared), _UNAVAILABLE)
-            if result is not _UNAVAILABLE:
-                return result  # type: ignore[no-any-return]
-        return run(self._local)
+    def _shared_hits(self, hits: list[tuple[RateLimitItem, str]]) -> list[tuple[int, float]] | None:
+        """Both counters moved in Redis in one round trip; None when Redis is not there."""
+        if self._redis is None or self._script is None:
+            return None
+        script = self._script
+        keys = [self._prefix + key for _item, key in hits]
+        expiries = [item.get_expiry() for item, _key in hits]
+        raw: Any = self._redis.call(
+            lambda r: script(keys=keys, args=expiries, client=r), _UNAVAILABLE
+        )
+        if raw is _UNAVAILABLE:
+            return None
+        return [(int(raw[i]), float(raw[i + 1])) for i in range(0, len(raw), 2)]
 
     def reset(self) -> None:
-        self._local.storage.reset()
-        if self._shared is not None and self._redis is not None:
-            shared = self._shared
-            self._redis.call(lambda _client: shared.storage.reset(), None)
+        self._local.reset()
+        if self._redis is not None:
+            pattern = f"{self._prefix}*"
+
+            def delete_all(r: Any) -> int:
+                keys = list(r.scan_iter(match=pattern, count=500))
+                return int(r.delete(*keys)) if keys else 0
+
+            self._redis.call(delete_all, 0)

@@ -1,12 +1,19 @@
 """Rate limits on every API request, per user and per client address, by kind of operation:
 reads, writes, and expensive operations (uploads, downloads, imports, exports) with the strictest
-budget. Sign-in has its own failed-attempt limits and is not counted here."""
+budget. Sign-in has its own failed-attempt limits and is not counted here.
+
+``verdict_for`` and ``refusal`` are shared with the lean path for the hot reads
+(``http/fast_reads.py``), which counts and refuses exactly as this middleware does.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adda_dashboard.adapters.request_limits import Verdict
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.errors import AppError
 
@@ -28,6 +35,41 @@ def kind_of(method: str, path: str) -> str | None:
     return None
 
 
+def verdict_for(
+    container: Container, kind: str, authorization: bytes | None, client: Any
+) -> Verdict | None:
+    """Count one request of ``kind`` against its user's and its address's budgets; None when
+    limits are off. The user is the token's, unchecked beyond its signature: a request with a
+    bad token is refused as unauthenticated anyway."""
+    limiter = container.request_limiter
+    if limiter is None:
+        return None
+    user = None
+    if authorization is not None:
+        try:
+            user = str(container.gate.claims(authorization.decode("latin-1")).user_id)
+        except AppError:
+            user = None
+    return limiter.check(kind, user, client[0] if client else None)
+
+
+def refusal(kind: str, verdict: Verdict, request_id: str | None) -> tuple[list[Any], bytes]:
+    """The 429's headers and body."""
+    message = (
+        f"Too many {kind} requests: at most {verdict.limit} in this window; "
+        f"try again in {verdict.reset_after} s"
+    )
+    body = orjson.dumps(
+        {"success": False, "error": message, "message": message, "request_id": request_id}
+    )
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    headers += [(k.lower().encode(), v.encode()) for k, v in verdict.headers().items()]
+    return headers, body
+
+
 class RateLimitMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -37,36 +79,19 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         kind = kind_of(scope["method"], scope.get("path", ""))
-        container: Container = scope["app"].state.container
-        limiter = container.request_limiter
-        if kind is None or limiter is None:
+        if kind is None:
             await self.app(scope, receive, send)
             return
-        user = None
+        authorization = None
         for name, value in scope["headers"]:
             if name == b"authorization":
-                try:
-                    user = str(container.gate.claims(value.decode("latin-1")).user_id)
-                except AppError:
-                    user = None  # the request will be refused as unauthenticated anyway
+                authorization = value
                 break
-        client = scope.get("client")
-        verdict = limiter.check(kind, user, client[0] if client else None)
-        if verdict.allowed:
+        container: Container = scope["app"].state.container
+        verdict = verdict_for(container, kind, authorization, scope.get("client"))
+        if verdict is None or verdict.allowed:
             await self.app(scope, receive, send)
             return
-        message = (
-            f"Too many {kind} requests: at most {verdict.limit} in this window; "
-            f"try again in {verdict.reset_after} s"
-        )
-        request_id = scope.get("state", {}).get("request_id")
-        body = orjson.dumps(
-            {"success": False, "error": message, "message": message, "request_id": request_id}
-        )
-        headers = [
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-        ]
-        headers += [(k.lower().encode(), v.encode()) for k, v in verdict.headers().items()]
+        headers, body = refusal(kind, verdict, scope.get("state", {}).get("request_id"))
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})

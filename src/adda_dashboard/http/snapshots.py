@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.services.snapshots import Snapshot
 
 CACHE_CONTROL = "private, no-cache"  # browsers keep it but revalidate each time
+# The hot reads, answered from snapshots on the lean path (``http/fast_reads.py``), by name.
+FAST_PATHS = {"/api/data": "data", "/api/filters": "filters", "/api/leaderboard": "leaderboard"}
+
+
+def page_snapshot_name(params: Mapping[str, str]) -> str:
+    """The snapshot of one filtered page of ``GET /api/data``: a digest of its canonical query
+    (the parameters sorted; ``_``, a browser's cache-buster, left out by the caller)."""
+    canonical = orjson.dumps(sorted(params.items()))
+    return "page-" + hashlib.sha256(canonical).hexdigest()[:24]
 
 
 def accepts_gzip(request: Request) -> bool:

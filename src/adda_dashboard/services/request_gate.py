@@ -111,14 +111,15 @@ class RequestGate:
         return f"{self._prefix}:user:{user_id}"
 
     def _facts(self, user_id: int) -> tuple[Any, ...] | None:
+        reads = self._versions.reads
         if self._redis is None:
-            return gate_repo.user_facts_and_version(self._db.engine, user_id)
+            return reads.run(lambda engine: gate_repo.user_facts_and_version(engine, user_id))
         user_key, version_key = self._user_key(user_id), self._versions.key
         cached = self._redis.call(lambda r: r.mget(user_key, version_key), None)
         if cached is not None and cached[0] and cached[1]:
             token_version, role, is_active, email = cached[0].decode().split("|", 3)
             return int(token_version), role, is_active == "1", email, int(cached[1])
-        facts = gate_repo.user_facts_and_version(self._db.engine, user_id)
+        facts = reads.run(lambda engine: gate_repo.user_facts_and_version(engine, user_id))
         if facts is not None and cached is not None:
             token_version, role, is_active, email, version = facts
             packed = f"{token_version}|{role}|{1 if is_active else 0}|{email}"

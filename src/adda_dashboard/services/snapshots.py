@@ -3,8 +3,9 @@
 A snapshot is one serialised answer (e.g. the whole ``/api/data`` list) for one dataset version,
 kept as JSON bytes and pre-compressed gzip bytes with strong ETags. A request validates its
 snapshot against the current version, so no cached answer outlives a write; the TTL is only an
-upper bound. Concurrent misses of one name in a process compute once (single flight); other
-processes find the bytes in Redis.
+upper bound. Concurrent misses of one name in a process compute once (single flight). With
+Redis, one process builds each version and the others wait for its bytes there (a short claim
+key decides who builds; a waiter whose builder is slow or gone builds it itself).
 """
 
 from __future__ import annotations
@@ -23,7 +24,19 @@ from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.services.versions import DatasetVersions
 
 GZIP_LEVEL = 6
+# Large bodies are rebuilt after every write; level 3 compresses them about 3x faster than 6
+# for 10% more bytes (the 2,000-entry list: 9 ms -> 3 ms, 87 KB -> 97 KB).
+LARGE_BODY = 256 * 1024
+LARGE_BODY_GZIP_LEVEL = 3
+CLAIM_TTL_MS = 10_000  # a builder that died leaves its claim this long at most
+WAIT_FOR_SHARED_S = 2.0  # how long a process waits for another's build before building itself
+WAIT_STEP_S = 0.005
 _HEADER = struct.Struct("!QQ")  # body length, gzip length
+
+
+def compress(body: bytes) -> bytes:
+    level = LARGE_BODY_GZIP_LEVEL if len(body) > LARGE_BODY else GZIP_LEVEL
+    return gzip.compress(body, level, mtime=0)
 
 
 @dataclass(frozen=True)
@@ -100,14 +113,14 @@ class SnapshotCache:
                 self._count(name, "hit")
                 return snapshot
             snapshot = self._from_redis(name, version)
+            if snapshot is None and not self._claim(name, version):
+                snapshot = self._wait_for_shared(name, version)
             if snapshot is not None:
                 self._count(name, "shared")
             else:
                 self._count(name, "miss")
                 body = orjson.dumps(produce())
-                snapshot = Snapshot(
-                    name, version, body, gzip.compress(body, GZIP_LEVEL, mtime=0), time.time()
-                )
+                snapshot = Snapshot(name, version, body, compress(body), time.time())
                 self._to_redis(snapshot)
             if name not in self._local and len(self._local) >= self._max_local:
                 self._local.pop(next(iter(self._local)))  # the oldest name goes first
@@ -157,6 +170,28 @@ class SnapshotCache:
             return None
         raw = self._redis.call(lambda r: r.get(self._key(name, version)), None)
         return Snapshot.unpack(name, version, raw) if raw else None
+
+    def _claim(self, name: str, version: int) -> bool:
+        """True when this process is to build the version: no Redis, Redis down, or the claim
+        is ours. Another process's claim means its bytes will be in Redis shortly."""
+        if self._redis is None:
+            return True
+        key = f"{self._key(name, version)}:claim"
+        claimed = self._redis.call(lambda r: r.set(key, b"1", nx=True, px=CLAIM_TTL_MS), True)
+        return bool(claimed)
+
+    def _wait_for_shared(self, name: str, version: int) -> Snapshot | None:
+        """The version another process is building, once it is in Redis; None if it takes too
+        long (the caller then builds it)."""
+        deadline = time.monotonic() + WAIT_FOR_SHARED_S
+        while time.monotonic() < deadline:
+            time.sleep(WAIT_STEP_S)
+            snapshot = self._from_redis(name, version)
+            if snapshot is not None:
+                return snapshot
+            if self._redis is not None and not self._redis.healthy:
+                return None
+        return None
 
     def _to_redis(self, snapshot: Snapshot) -> None:
         if self._redis is None:

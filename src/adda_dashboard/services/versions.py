@@ -9,11 +9,18 @@ next request.
 
 from __future__ import annotations
 
-from typing import Any
+import contextlib
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
 
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.repositories import gate as gate_repo
+
+T = TypeVar("T")
 
 # Raises the stored value only; the expiry bounds how long a value published before a network
 # partition can outlive writes whose publication failed during it.
@@ -30,17 +37,78 @@ return current
 PUBLISHED_TTL_S = 30
 
 
+class KeptConnections:
+    """The per-request reads (token facts, the dataset version) on a connection each thread
+    keeps open, on SQLite.
+
+    A pooled checkout and return (with its reset) cost several times these one-row queries. A
+    SQLite connection in autocommit mode sees every commit on its next statement, so keeping it
+    changes nothing about freshness. Other databases use the pool: a kept connection would hold
+    a transaction open there.
+
+    The repository's plain reads take an engine and ask it for ``raw_connection()``; this object
+    stands in for the engine and hands out the calling thread's own connection, whose
+    ``close()`` keeps it open.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self.dialect = engine.dialect
+        self.kept = engine.dialect.name == "sqlite"
+        self._mine = threading.local()
+
+    def run(self, read: Callable[[Any], T]) -> T:
+        """``read(engine_like)``; a failed read closes this thread's connection for a new one."""
+        if not self.kept:
+            return read(self._engine)
+        try:
+            return read(self)
+        except Exception:
+            self._drop()
+            raise
+
+    def raw_connection(self) -> _Kept:
+        kept: _Kept | None = getattr(self._mine, "connection", None)
+        if kept is None:
+            fairy = self._engine.raw_connection()
+            fairy.detach()  # no longer the pool's: it neither counts against it nor returns to it
+            kept = self._mine.connection = _Kept(fairy.dbapi_connection)
+        return kept
+
+    def _drop(self) -> None:
+        kept: _Kept | None = getattr(self._mine, "connection", None)
+        self._mine.connection = None
+        if kept is not None:
+            kept.dispose()
+
+
+class _Kept:
+    def __init__(self, dbapi_connection: Any) -> None:
+        self._connection = dbapi_connection
+
+    def cursor(self) -> Any:
+        return self._connection.cursor()
+
+    def close(self) -> None:
+        """Kept open for this thread's next read."""
+
+    def dispose(self) -> None:
+        with contextlib.suppress(Exception):  # already broken: a new one replaces it
+            self._connection.close()
+
+
 class DatasetVersions:
     def __init__(self, db: Database, redis: RedisLink | None, key: str) -> None:
         self._db = db
         self._redis = redis
         self.key = key
+        self.reads = KeptConnections(db.engine)
         self._script = redis.client.register_script(_SET_IF_GREATER) if redis else None
         if redis is not None:
             redis.on_recovery(self.resync)
 
     def from_database(self) -> int:
-        return gate_repo.dataset_version(self._db.engine)
+        return self.reads.run(gate_repo.dataset_version)
 
     def current(self) -> int:
         if self._redis is None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Path, Request
 
 from adda_dashboard.domain import columns as c
@@ -17,7 +15,7 @@ from adda_dashboard.http.deps import (
     ReadingActor,
 )
 from adda_dashboard.http.responses import OrjsonResponse
-from adda_dashboard.http.snapshots import cached_snapshot
+from adda_dashboard.http.snapshots import cached_snapshot, page_snapshot_name
 
 router = APIRouter(prefix="/api", tags=["entries"])
 
@@ -35,8 +33,7 @@ def get_data(request: Request, actor: ReadingActor, container: ContainerDep) -> 
     params = {k: v for k, v in request.query_params.items() if k != "_"}
     if params:
         # Pages are cached by dataset version too, under a digest of the canonical query.
-        canonical = orjson.dumps(sorted(params.items()))
-        name = "page-" + hashlib.sha256(canonical).hexdigest()[:24]
+        name = page_snapshot_name(params)
         return cached_snapshot(request, container, name, lambda: container.reports.page(params))
     return cached_snapshot(request, container, "data", container.entries.legacy_list)
 
