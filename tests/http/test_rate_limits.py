@@ -111,3 +111,20 @@ def test_limits_hold_across_two_processes_sharing_redis(fresh: tuple[str, Path])
         assert_limited(client_a.post("/api/add", headers=headers, json=valid_entry()), "write")
         assert_limited(client_b.post("/api/add", headers=headers, json=valid_entry()), "write")
         container_a.request_limiter.reset()  # type: ignore[union-attr]
+
+
+def test_dashboard_pages_draw_on_the_same_budgets_and_say_so_in_the_page(
+    fresh: tuple[str, Path],
+) -> None:
+    with limited_app(*fresh) as (container, client):
+        headers = login(client, make_user(container, Role.editor))
+        for _ in range(3):
+            assert client.get("/ui/entries", headers=headers).status_code == 200
+        refused = client.get("/ui/entries", headers={**headers, "HX-Request": "true"})
+        assert refused.status_code == 429
+        assert int(refused.headers["retry-after"]) >= 1
+        assert refused.headers["hx-retarget"] == "#flash"
+        assert 'role="alert"' in refused.text and "Too many read requests" in refused.text
+        # Sign-in pages and static files are not counted against the budget.
+        assert client.get("/ui/login").status_code == 200
+        assert client.get("/ui/static/app.css").status_code == 200

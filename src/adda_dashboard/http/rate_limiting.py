@@ -8,6 +8,7 @@ budget. Sign-in has its own failed-attempt limits and is not counted here.
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 import orjson
@@ -20,6 +21,9 @@ from adda_dashboard.errors import AppError
 EXPENSIVE_PREFIXES = ("/api/upload-video", "/api/download-youtube", "/api/import", "/api/export")
 EXEMPT_PREFIXES = ("/api/auth/login", "/api/auth/signup", "/api/auth/google-login")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# The dashboard's pages draw on the same budgets as the API they stand in for; its sign-in pages
+# have the sign-in limits, and its static files none.
+DASHBOARD_EXEMPT = ("/ui/static/", "/ui/login", "/ui/signup", "/ui/google-login")
 
 
 def kind_of(method: str, path: str) -> str | None:
@@ -28,6 +32,10 @@ def kind_of(method: str, path: str) -> str | None:
         return None
     if path.startswith(EXPENSIVE_PREFIXES) and method in WRITE_METHODS:
         return "expensive"
+    if path.startswith("/ui/"):
+        if path.startswith(DASHBOARD_EXEMPT):
+            return None
+        return "write" if method in WRITE_METHODS else "read"
     if path == "/cache/clear" or (path.startswith("/api/") and method in WRITE_METHODS):
         return "write"
     if path.startswith("/api/"):
@@ -53,12 +61,24 @@ def verdict_for(
     return limiter.check(kind, user, client[0] if client else None)
 
 
-def refusal(kind: str, verdict: Verdict, request_id: str | None) -> tuple[list[Any], bytes]:
-    """The 429's headers and body."""
+def refusal(
+    kind: str, verdict: Verdict, request_id: str | None, *, page: bool = False
+) -> tuple[list[Any], bytes]:
+    """The 429's headers and body: JSON, or for a dashboard page a message htmx shows in place."""
     message = (
         f"Too many {kind} requests: at most {verdict.limit} in this window; "
         f"try again in {verdict.reset_after} s"
     )
+    if page:
+        body = f'<div class="alert alert-error" role="alert">{html.escape(message)}</div>'.encode()
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"hx-retarget", b"#flash"),
+            (b"hx-reswap", b"innerHTML"),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in verdict.headers().items()]
+        return headers, body
     body = orjson.dumps(
         {"success": False, "error": message, "message": message, "request_id": request_id}
     )
@@ -92,6 +112,8 @@ class RateLimitMiddleware:
         if verdict is None or verdict.allowed:
             await self.app(scope, receive, send)
             return
-        headers, body = refusal(kind, verdict, scope.get("state", {}).get("request_id"))
+        page = scope.get("path", "").startswith("/ui/")
+        request_id = scope.get("state", {}).get("request_id")
+        headers, body = refusal(kind, verdict, request_id, page=page)
         await send({"type": "http.response.start", "status": 429, "headers": headers})
         await send({"type": "http.response.body", "body": body})
