@@ -13,10 +13,8 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 
 from adda_dashboard.db.engine import Database
-from adda_dashboard.db.models import Entry
 from adda_dashboard.db.repositories import entries as entries_repo
 from adda_dashboard.domain import leaderboard
 from adda_dashboard.domain.columns import CONTENT_TYPES, EditStatus
@@ -42,7 +40,7 @@ MAX_CURSOR_TEXT = 2048
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-_Listing = namedtuple("_Listing", entries_repo.LISTING_ATTRIBUTES)
+_LeaderboardRow = namedtuple("_LeaderboardRow", entries_repo.LEADERBOARD_ATTRIBUTES)
 # The dashboard list's filters, each shown with its counts, in ``FILTERABLE`` order.
 FACETS: tuple[str, ...] = tuple(entries_repo.FILTERABLE)
 
@@ -53,30 +51,20 @@ class ReportService:
 
     def filters(self) -> dict[str, Any]:
         """Distinct values of Final entries, as the original serves them (its key typo fixed)."""
-
-        def distinct_values(column: Any) -> list[str]:
-            stmt = (
-                select(column)
-                .distinct()
-                .where(Entry.deleted_at.is_(None), Entry.edit_status == "Final", column != "")
-            )
-            # Sorted here, by code point as the original's sorted(): ORDER BY would follow the
-            # database's collation, which differs between SQLite and PostgreSQL and by locale.
-            return sorted(v for (v,) in session.execute(stmt))
-
-        with self._db.read() as session:
-            return {
-                "success": True,
-                "filters": {
-                    "types": distinct_values(Entry.content_type),
-                    "subcategories": distinct_values(Entry.sub_category),
-                    "subjects": distinct_values(Entry.subject),
-                },
-            }
+        values: tuple[list[str], ...] = tuple([] for _ in entries_repo.FINAL_FILTER_COLUMNS)
+        for position, value in entries_repo.final_filter_values(self._db.engine):
+            values[position].append(value)
+        # Sorted here, by code point as the original's sorted(): ORDER BY would follow the
+        # database's collation, which differs between SQLite and PostgreSQL and by locale.
+        types, subcategories, subjects = (sorted(found) for found in values)
+        return {
+            "success": True,
+            "filters": {"types": types, "subcategories": subcategories, "subjects": subjects},
+        }
 
     def leaderboard(self) -> dict[str, Any]:
-        rows = entries_repo.listing_tuples(self._db.engine)
-        return leaderboard.compute(map(_Listing._make, rows))
+        rows = entries_repo.leaderboard_tuples(self._db.engine)
+        return leaderboard.compute(map(_LeaderboardRow._make, rows))
 
     def page(self, params: Mapping[str, str]) -> dict[str, Any]:
         """A filtered, searched, sorted keyset page of entries."""

@@ -230,6 +230,72 @@ def listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
     return fetch_plain(engine, _LISTING_SQL)
 
 
+# What tells a kept record of the listing apart from a changed one: a row's id and version (every
+# update, delete and restore bumps it) and ``updated_at`` (set with the version; it tells a row
+# apart from an earlier one with the same id, should a table ever be emptied and filled again).
+# ``updated_at`` is read as text: the same on both backends, and a third of the cost of decoding
+# PostgreSQL's timestamps.
+LISTING_KEY_ATTRIBUTES = ("id", "version", "updated_at", "edit_status")
+KEYED_LISTING_ATTRIBUTES = (*LISTING_ATTRIBUTES, "updated_at")
+_STAMP = "CAST(updated_at AS TEXT)"
+_KEYED_COLUMNS = ", ".join((*LISTING_ATTRIBUTES, _STAMP))
+_LISTING_KEYS_SQL = (
+    f"SELECT id, version, {_STAMP}, edit_status FROM entries "
+    "WHERE deleted_at IS NULL ORDER BY edit_status, id"
+)
+_KEYED_LISTING_SQL = (
+    f"SELECT {_KEYED_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY edit_status, id"
+)
+_IDS_PER_QUERY = 500  # well under every driver's limit of parameters
+
+
+def listing_keys(engine: Engine) -> list[tuple[Any, ...]]:
+    """(id, version, updated_at, edit_status) of every live entry, in the legacy order."""
+    return fetch_plain(engine, _LISTING_KEYS_SQL)
+
+
+def keyed_listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
+    """``listing_tuples`` with ``updated_at`` last (``KEYED_LISTING_ATTRIBUTES``)."""
+    return fetch_plain(engine, _KEYED_LISTING_SQL)
+
+
+def keyed_listing_tuples_of(engine: Engine, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """The ``KEYED_LISTING_ATTRIBUTES`` of the entries ``ids`` (live or not), in no order."""
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = tuple(ids[start : start + _IDS_PER_QUERY])
+        marks = ", ".join(["{p}"] * len(chunk))
+        sql = f"SELECT {_KEYED_COLUMNS} FROM entries WHERE id IN ({marks})"
+        found.extend(fetch_plain(engine, sql, chunk))
+    return found
+
+
+# The leaderboard needs five columns of every live entry, in the legacy order (its ties go to the
+# first seen); reading only those halves the read of the whole listing.
+LEADERBOARD_ATTRIBUTES = ("vertical", "email", "edit_status", "exam", "subject")
+_LEADERBOARD_SQL = (
+    f"SELECT {', '.join(LEADERBOARD_ATTRIBUTES)} FROM entries "
+    "WHERE deleted_at IS NULL ORDER BY edit_status, id"
+)
+# The filters' distinct non-empty values of Final entries, all three columns in one read, each
+# value tagged with the position of its column in ``FINAL_FILTER_COLUMNS``.
+FINAL_FILTER_COLUMNS = ("content_type", "sub_category", "subject")
+_FINAL_FILTER_SQL = " UNION ALL ".join(
+    f"SELECT DISTINCT {i}, {column} FROM entries "
+    f"WHERE deleted_at IS NULL AND edit_status = 'Final' AND {column} <> ''"
+    for i, column in enumerate(FINAL_FILTER_COLUMNS)
+)
+
+
+def leaderboard_tuples(engine: Engine) -> list[tuple[Any, ...]]:
+    return fetch_plain(engine, _LEADERBOARD_SQL)
+
+
+def final_filter_values(engine: Engine) -> list[tuple[int, str]]:
+    """(column position, value) pairs, in no order."""
+    return fetch_plain(engine, _FINAL_FILTER_SQL)
+
+
 # The dashboard's list: keyset pages both ways, the position of a page, and facet counts. --------
 
 
