@@ -28,17 +28,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 # The columns a person fills in. ``Sr no.`` is assigned by the server and ``VideoId`` is derived
 # from the link (sending a stale one back would keep it when the link changes).
-FORM_COLUMNS: tuple[str, ...] = (
-    c.EMAIL,
-    c.VERTICAL,
-    c.EXAM,
-    c.SUBJECT,
-    c.CONTENT_TYPE,
-    c.SUB_CATEGORY,
-    c.VIDEO_LINK,
-    c.EDIT,
-    c.EDITOR_BRIEF,
-    c.FINAL_EDITED_LINK,
+FORM_COLUMNS: tuple[str, ...] = tuple(
+    col for col in c.MAIN_COLUMNS if col not in (c.SR_NO, c.VIDEO_ID)
 )
 # Columns only the main (Final) tab has (columns.md §3): hidden and not sent for a Re-edit.
 FINAL_ONLY: tuple[str, ...] = tuple(col for col in c.MAIN_COLUMNS if col not in c.REEDIT_COLUMNS)
@@ -48,21 +39,7 @@ CONTENT_TYPE_LABELS = {
     "Motivational_or_Fun": "Motivational or Fun",
 }
 # Cells of the inline edit row, in the order of the list's columns; "actions" holds the buttons.
-EDIT_ROW_CELLS: tuple[str, ...] = (
-    c.SR_NO,
-    c.EMAIL,
-    c.VERTICAL,
-    c.EXAM,
-    c.SUBJECT,
-    c.CONTENT_TYPE,
-    c.SUB_CATEGORY,
-    c.VIDEO_LINK,
-    c.EDIT,
-    c.EDITOR_BRIEF,
-    c.FINAL_EDITED_LINK,
-    c.VIDEO_ID,
-    "actions",
-)
+EDIT_ROW_CELLS: tuple[str, ...] = (*c.MAIN_COLUMNS, "actions")
 ADD_PREFIX = "add"
 _PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,39}$")
 # After adding, the next entry usually shares these; the link and texts start blank again.
