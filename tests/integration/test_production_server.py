@@ -35,8 +35,7 @@ def prepared(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     yield database_url, tmp_path
 
 
-def workers_of(pid_file: Path) -> set[int]:
-    master = int(pid_file.read_text().strip())
+def workers_of(master: int) -> set[int]:
     tasks = Path(f"/proc/{master}/task")
     return {int(pid) for task in tasks.iterdir() for pid in (task / "children").read_text().split()}
 
@@ -75,16 +74,18 @@ def test_hup_replaces_the_workers_while_the_server_keeps_answering(
     with live_server(env, workers=2) as base:
         pid_file = Path(env["ADDA_VAR_DIR"]) / f"server-{base.rsplit(':', 1)[1]}.pid"
         headers = login(base, ADMIN, PASSWORD)
-        old = workers_of(pid_file)
+        # Read once: Gunicorn rewrites its pid file on reload, briefly leaving none.
+        master = int(pid_file.read_text().strip())
+        old = workers_of(master)
         assert len(old) == 2
-        os.kill(int(pid_file.read_text().strip()), signal.SIGHUP)
+        os.kill(master, signal.SIGHUP)
         deadline = time.monotonic() + 60
         answered = 0
-        while time.monotonic() < deadline and workers_of(pid_file) & old:
+        while time.monotonic() < deadline and workers_of(master) & old:
             # Sequential requests on new connections all through the restart.
             assert get_on_new_connection(f"{base}/api/filters", headers) == 200
             answered += 1
-        new = workers_of(pid_file)
+        new = workers_of(master)
         assert not new & old, "the old workers are still there after a minute"
         assert answered > 0
         assert get_on_new_connection(f"{base}/api/filters", headers) == 200

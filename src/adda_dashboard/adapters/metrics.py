@@ -11,6 +11,7 @@ the whole server whichever worker serves it; in a single process the default reg
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -54,9 +55,20 @@ class Instruments:
     queue_depth: Gauge
 
 
+_CREATING = threading.Lock()
+
+
 @cache
 def instruments() -> Instruments:
-    """Created once per process, on first use (never at import time)."""
+    """Created once per process, on first use (never at import time). The first requests of a
+    worker arrive on several threads at once, and registering a metric twice is an error: the
+    first calls are serialized, later ones answer from the cache without the lock."""
+    with _CREATING:
+        return _instruments()
+
+
+@cache
+def _instruments() -> Instruments:
     from prometheus_client import Counter, Gauge, Histogram
 
     return Instruments(
