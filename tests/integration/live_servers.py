@@ -82,3 +82,18 @@ def login(base: str, email: str, password: str) -> dict[str, str]:
     response = httpx.post(f"{base}/api/auth/login", json={"email": email, "password": password})
     response.raise_for_status()
     return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+def prepare_database(database_url: str, var_dir: Path, admin_email: str) -> None:
+    """An emptied, ready database with one admin, for servers started afterwards."""
+    from adda_dashboard.bootstrap import bootstrap
+    from adda_dashboard.domain.roles import Role
+    from tests.backends import reset
+    from tests.conftest import make_settings
+    from tests.factories import PASSWORD
+
+    reset(database_url)
+    container = bootstrap(make_settings(database_url, var_dir), run_migrations=False)
+    container.taxonomy.load_packaged()
+    container.users.create(email=admin_email, role=Role.admin, password=PASSWORD)
+    container.close()

@@ -11,12 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adda_dashboard.bootstrap import bootstrap
-from adda_dashboard.domain.roles import Role
-from tests.backends import reset
-from tests.conftest import make_settings
 from tests.factories import PASSWORD, valid_entry
-from tests.integration.live_servers import live_server, login, server_env
+from tests.integration.live_servers import live_server, login, prepare_database, server_env
 from tests.redis_support import redis_url_or_skip
 
 pytestmark = pytest.mark.slow
@@ -26,11 +22,7 @@ ADMIN = "coherence.admin@adda247.com"
 
 @pytest.fixture
 def prepared(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    reset(database_url)
-    container = bootstrap(make_settings(database_url, tmp_path), run_migrations=False)
-    container.taxonomy.load_packaged()
-    container.users.create(email=ADMIN, role=Role.admin, password=PASSWORD)
-    container.close()
+    prepare_database(database_url, tmp_path, ADMIN)
     yield database_url, tmp_path
 
 
