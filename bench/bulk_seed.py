@@ -4,7 +4,8 @@
 audit row and two counter bumps each), which is right for a demo and far too slow for 100,000
 entries on a small machine. This builds the same records with the same rules (``demo_record``,
 ``validate_entry``) and writes them with multi-row INSERTs in one transaction: the entries,
-one "create" audit row each, the serial counter moved past them and one dataset-version bump.
+one "create" audit row each, the serial counter moved past them and one dataset-version bump
+(which stamps the new rows with it, as every write does).
 It lives in the benchmark, not in the application, and reads settings from ``ADDA_*`` like the
 CLI does.
 """
@@ -20,6 +21,7 @@ from sqlalchemy import insert, select
 from adda_dashboard.bootstrap import bootstrap
 from adda_dashboard.db.models import AuditRecord, Entry
 from adda_dashboard.db.repositories import counters
+from adda_dashboard.db.repositories import entries as entries_repo
 from adda_dashboard.domain import columns as c
 from adda_dashboard.domain.entry_rules import validate_entry
 from adda_dashboard.domain.records import to_attributes
@@ -65,6 +67,7 @@ def bulk_seed(count: int, seed: int) -> float:
                         )
                     )
                 }
+                entries_repo.note_written(session, ids.values())
                 session.execute(
                     insert(AuditRecord),
                     [

@@ -60,6 +60,8 @@ def container(session_container: Container, database_url: str) -> Container:
     # The database was emptied behind the app's back: versions restart, so drop cached answers.
     session_container.snapshots.clear_local()
     session_container.snapshots.clear_shared()
+    assert session_container.live is not None
+    session_container.live.forget()
     session_container.taxonomy.load_packaged()
     # Failed sign-ins are state too: one test's wrong passwords must not lock out the next.
     session_container.login_throttle.reset()

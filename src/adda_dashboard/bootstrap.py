@@ -18,6 +18,7 @@ from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.google_login import GoogleLoginService
+from adda_dashboard.services.live_entries import LiveEntries
 from adda_dashboard.services.operations import OperationsService
 from adda_dashboard.services.overview import OverviewService
 from adda_dashboard.services.reports import ReportService
@@ -57,6 +58,7 @@ class Container:
     request_limiter: RequestLimiter | None = None
     signer: TokenSigner | None = None
     overview: OverviewService | None = None
+    live: LiveEntries | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -102,7 +104,9 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     snapshots = SnapshotCache(
         versions, redis, key_prefix=settings.cache_prefix, ttl_s=settings.cache_ttl_seconds
     )
-    entries = EntryService(db, taxonomy)
+    # Each process's copy of the live entries, behind the list, leaderboard and filters.
+    live = LiveEntries(versions.reads, full_read_every_s=settings.cache_ttl_seconds)
+    entries = EntryService(db, taxonomy, live)
     # Failed sign-ins are counted in Redis when configured, so every instance shares the limits.
     login_throttle = LoginThrottle.from_settings(settings, redis)
     auth = AuthService(
@@ -118,7 +122,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     gate = RequestGate(db, signer, versions, redis, key_prefix=settings.cache_prefix)
     db.after_commit.append(gate.forget_users_changed)
     video = build_video_services(settings, db, entries)
-    reports = ReportService(db)
+    reports = ReportService(db, live)
     return Container(
         settings=settings,
         db=db,
@@ -144,6 +148,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
         request_limiter=build_request_limiter(settings, redis),
         signer=signer,
         overview=OverviewService(db, reports, snapshots),
+        live=live,
     )
 
 

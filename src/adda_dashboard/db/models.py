@@ -52,6 +52,9 @@ class Entry(Base):
     created_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"), nullable=True
     )
+    # The dataset version of the transaction that last wrote the row (0: before it was kept),
+    # so each process's copy of the live entries reads only the rows changed since its own.
+    changed_in: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0", index=True)
 
     __table_args__ = (
         # The legacy list order (Final first, then Re-edit, each by id) and keyset pages.

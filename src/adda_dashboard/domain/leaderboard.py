@@ -9,27 +9,25 @@ returned sorted so the answer is deterministic.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 EARNINGS_PER_VIDEO = 50
 TOP_CONTRIBUTORS = 5
 
 
-@dataclass
-class _Vertical:
-    name: str
-    total: int = 0
-    final: int = 0
-    reedit: int = 0
-    exams: set[str] = field(default_factory=set)
-    subjects: set[str] = field(default_factory=set)
-    final_by_email: dict[str, int] = field(default_factory=dict)
-    reedit_by_email: dict[str, int] = field(default_factory=dict)
+# A row as the tally needs it: (vertical, email, is Final, exam, subject), each stripped.
+Prepared = tuple[str, str, bool, str, str]
+
+
+def prepare(vertical: str, email: str, edit_status: str, exam: str, subject: str) -> Prepared:
+    """The part of a row the leaderboard reads; done once per row, kept while the row is."""
+    return (vertical.strip(), email.strip(), edit_status == "Final", exam.strip(), subject.strip())
 
 
 def _top(tally: dict[str, int]) -> list[dict[str, Any]]:
+    # sorted() is stable: equal counts keep the tally's order, which is first-seen order.
     ranked = sorted(tally.items(), key=lambda item: item[1], reverse=True)[:TOP_CONTRIBUTORS]
     return [
         {"email": email, "count": count, "earnings": count * EARNINGS_PER_VIDEO}
@@ -39,44 +37,48 @@ def _top(tally: dict[str, int]) -> list[dict[str, Any]]:
 
 def compute(rows: Iterable[Any]) -> dict[str, Any]:
     """``rows`` have ``vertical``, ``email``, ``edit_status``, ``exam`` and ``subject``."""
-    verticals: dict[str, _Vertical] = {}
-    for row in rows:
-        name = row.vertical.strip()
-        if not name:
-            continue
-        bucket = verticals.get(name)
-        if bucket is None:
-            bucket = verticals[name] = _Vertical(name)
-        bucket.total += 1
-        email = row.email.strip()
-        if row.edit_status == "Final":
-            bucket.final += 1
-            tally = bucket.final_by_email
-        else:
-            bucket.reedit += 1
-            tally = bucket.reedit_by_email
-        if email:
-            tally[email] = tally.get(email, 0) + 1
-        if row.exam.strip():
-            bucket.exams.add(row.exam.strip())
-        if row.subject.strip():
-            bucket.subjects.add(row.subject.strip())
+    return compute_prepared(
+        [prepare(r.vertical, r.email, r.edit_status, r.exam, r.subject) for r in rows]
+    )
 
-    board = [
-        {
-            "name": v.name,
-            "totalVideos": v.total,
-            "finalVideos": v.final,
-            "reEditVideos": v.reedit,
-            "examsCount": len(v.exams),
-            "subjectsCount": len(v.subjects),
-            "exams": sorted(v.exams),
-            "subjects": sorted(v.subjects),
-            "topFinalContributors": _top(v.final_by_email),
-            "topReEditContributors": _top(v.reedit_by_email),
-        }
-        for v in verticals.values()
-    ]
+
+def compute_prepared(rows: Iterable[Prepared]) -> dict[str, Any]:
+    """``compute`` over prepared rows. Each count is one pass of ``Counter`` (counted in C):
+    this runs again after every write."""
+    named = [row for row in rows if row[0]]
+    totals = Counter([row[0] for row in named])  # its keys in first-seen order of verticals
+    finals = Counter([row[0] for row in named if row[2]])
+    # (vertical, is Final) -> email -> count, each email where first seen in that group.
+    tallies: dict[tuple[str, bool], dict[str, int]] = {}
+    for (vertical, is_final, email), count in Counter(
+        [(row[0], row[2], row[1]) for row in named if row[1]]
+    ).items():
+        tallies.setdefault((vertical, is_final), {})[email] = count
+    exams: dict[str, set[str]] = {}
+    for vertical, exam in {(row[0], row[3]) for row in named if row[3]}:
+        exams.setdefault(vertical, set()).add(exam)
+    subjects: dict[str, set[str]] = {}
+    for vertical, subject in {(row[0], row[4]) for row in named if row[4]}:
+        subjects.setdefault(vertical, set()).add(subject)
+
+    board = []
+    for name, total in totals.items():
+        vertical_exams = exams.get(name, set())
+        vertical_subjects = subjects.get(name, set())
+        board.append(
+            {
+                "name": name,
+                "totalVideos": total,
+                "finalVideos": finals[name],
+                "reEditVideos": total - finals[name],
+                "examsCount": len(vertical_exams),
+                "subjectsCount": len(vertical_subjects),
+                "exams": sorted(vertical_exams),
+                "subjects": sorted(vertical_subjects),
+                "topFinalContributors": _top(tallies.get((name, True), {})),
+                "topReEditContributors": _top(tallies.get((name, False), {})),
+            }
+        )
     board.sort(key=lambda v: v["totalVideos"], reverse=True)
     summary = {
         "totalVerticals": len(board),

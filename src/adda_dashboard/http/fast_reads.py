@@ -46,7 +46,7 @@ _NOT_ZERO = (b"q=0", b"q=0.0", b"q=0.00", b"q=0.000")
 
 def producers(container: Container) -> dict[str, Callable[[], Any]]:
     return {
-        "data": container.entries.legacy_list_document,
+        "data": container.entries.legacy_list_pieces,
         "filters": container.reports.filters,
         "leaderboard": container.reports.leaderboard,
     }

@@ -23,7 +23,8 @@ from adda_dashboard.domain.records import legacy_record, legacy_records, to_attr
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.domain.video_ids import video_id_for
 from adda_dashboard.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
-from adda_dashboard.services.listing_cache import ListingFragments
+from adda_dashboard.services.live_entries import LiveEntries
+from adda_dashboard.services.snapshots import Pieces
 from adda_dashboard.services.taxonomy import TaxonomyService
 
 ENTITY = "entry"
@@ -45,15 +46,16 @@ def bump_dataset_version(session: Session) -> int:
     The new value is left in ``session.info`` for the after-commit hooks that publish it.
     """
     version = counters.increment(session, counters.DATASET_VERSION)
+    entries_repo.stamp_written(session, version)
     session.info["dataset_version"] = version
     return version
 
 
 class EntryService:
-    def __init__(self, db: Database, taxonomy: TaxonomyService) -> None:
+    def __init__(self, db: Database, taxonomy: TaxonomyService, live: LiveEntries) -> None:
         self._db = db
         self._taxonomy = taxonomy
-        self._listing = ListingFragments(db.engine)
+        self._live = live
 
     # Reads -------------------------------------------------------------------------------------
 
@@ -70,12 +72,11 @@ class EntryService:
             "reEditCount": len(data) - final,
         }
 
-    def legacy_list_document(self) -> dict[str, Any]:
-        """``legacy_list`` for serializing only: ``data`` is the records' JSON, made of each
-        entry's bytes kept since it last changed, so a rebuild after a write reads and
-        serializes only the changed rows. ``orjson.dumps`` gives the very bytes of
-        ``legacy_list``."""
-        return self._listing.document()
+    def legacy_list_pieces(self) -> Pieces:
+        """``legacy_list`` serialized, from this process's copy of the live entries: a rebuild
+        after a write reads and serializes only the changed rows. The pieces join into the very
+        bytes of ``orjson.dumps(legacy_list())``."""
+        return Pieces(self._live.listing_pieces())
 
     def get(self, entry_id: int) -> dict[str, Any]:
         with self._db.read() as session:

@@ -16,6 +16,7 @@ from adda_dashboard.adapters import metrics
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.repositories import download_jobs as jobs_repo
+from adda_dashboard.db.repositories import entries as entries_repo
 from adda_dashboard.db.repositories import videos as videos_repo
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Forbidden
@@ -308,7 +309,8 @@ class OperationsService:
         if not actor.at_least(Role.admin):
             raise Forbidden("Only an admin may clear caches")
         with self._db.write() as session:
-            bump_dataset_version(session)
+            # Every entry re-stamped: every process's copy of the live entries reads them anew.
+            entries_repo.stamp_all(session, bump_dataset_version(session))
         self._snapshots.clear_local()
         cleared = self._snapshots.clear_shared()
         self._gate.forget_all_users()

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 import unicodedata
-from collections import Counter, namedtuple
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import datetime
@@ -21,6 +21,7 @@ from adda_dashboard.domain.columns import CONTENT_TYPES, EditStatus
 from adda_dashboard.domain.entry_rules import SUB_CATEGORIES, clean_text, is_email_syntax
 from adda_dashboard.domain.records import legacy_record
 from adda_dashboard.errors import Invalid
+from adda_dashboard.services.live_entries import LiveEntries
 
 MAX_PAGE = 500
 DEFAULT_PAGE = 50
@@ -40,20 +41,18 @@ MAX_CURSOR_TEXT = 2048
 _DIGITS = re.compile(r"[0-9]{1,9}")
 
 
-_LeaderboardRow = namedtuple("_LeaderboardRow", entries_repo.LEADERBOARD_ATTRIBUTES)
 # The dashboard list's filters, each shown with its counts, in ``FILTERABLE`` order.
 FACETS: tuple[str, ...] = tuple(entries_repo.FILTERABLE)
 
 
 class ReportService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, live: LiveEntries) -> None:
         self._db = db
+        self._live = live
 
     def filters(self) -> dict[str, Any]:
         """Distinct values of Final entries, as the original serves them (its key typo fixed)."""
-        values: tuple[list[str], ...] = tuple([] for _ in entries_repo.FINAL_FILTER_COLUMNS)
-        for position, value in entries_repo.final_filter_values(self._db.engine):
-            values[position].append(value)
+        values = self._live.final_filter_values()
         # Sorted here, by code point as the original's sorted(): ORDER BY would follow the
         # database's collation, which differs between SQLite and PostgreSQL and by locale.
         types, subcategories, subjects = (sorted(found) for found in values)
@@ -63,8 +62,7 @@ class ReportService:
         }
 
     def leaderboard(self) -> dict[str, Any]:
-        rows = entries_repo.leaderboard_tuples(self._db.engine)
-        return leaderboard.compute(map(_LeaderboardRow._make, rows))
+        return leaderboard.compute_prepared(self._live.leaderboard_rows())
 
     def page(self, params: Mapping[str, str]) -> dict[str, Any]:
         """A filtered, searched, sorted keyset page of entries."""

@@ -21,6 +21,7 @@ from typing import Any
 import orjson
 
 from adda_dashboard.adapters.redis_link import RedisLink
+from adda_dashboard.services.piecewise_gzip import PiecewiseGzip
 from adda_dashboard.services.versions import DatasetVersions
 
 GZIP_LEVEL = 6
@@ -37,6 +38,14 @@ _HEADER = struct.Struct("!QQ")  # body length, gzip length
 def compress(body: bytes) -> bytes:
     level = LARGE_BODY_GZIP_LEVEL if len(body) > LARGE_BODY else GZIP_LEVEL
     return gzip.compress(body, level, mtime=0)
+
+
+@dataclass(frozen=True)
+class Pieces:
+    """An answer already serialized, as consecutive pieces that mostly recur from one version to
+    the next: its gzip reuses the compressed bytes of the pieces that did."""
+
+    parts: list[bytes]
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class SnapshotCache:
         # A fixed set of locks, picked by name: single flight per name without a lock per name
         # ever asked for (filtered pages make the names open-ended).
         self._locks = [threading.Lock() for _ in range(64)]
+        self._piecewise: dict[str, PiecewiseGzip] = {}  # per name answered in pieces
         self.stats = CacheStats()
         self.on_event: Callable[[str, str], None] | None = None  # (name, "hit"|"shared"|"miss")
 
@@ -119,13 +129,22 @@ class SnapshotCache:
                 self._count(name, "shared")
             else:
                 self._count(name, "miss")
-                body = orjson.dumps(produce())
-                snapshot = Snapshot(name, version, body, compress(body), time.time())
+                snapshot = self._build(name, version, produce())
                 self._to_redis(snapshot)
             if name not in self._local and len(self._local) >= self._max_local:
                 self._local.pop(next(iter(self._local)))  # the oldest name goes first
             self._local[name] = snapshot
             return snapshot
+
+    def _build(self, name: str, version: int, produced: Any) -> Snapshot:
+        if isinstance(produced, Pieces):
+            gzipper = self._piecewise.get(name)
+            if gzipper is None:
+                gzipper = self._piecewise.setdefault(name, PiecewiseGzip(GZIP_LEVEL))
+            body = b"".join(produced.parts)
+            return Snapshot(name, version, body, gzipper.compress(produced.parts), time.time())
+        body = orjson.dumps(produced)
+        return Snapshot(name, version, body, compress(body), time.time())
 
     def peek(self, name: str, version: int) -> Snapshot | None:
         """The snapshot if this process already holds it for ``version``: no I/O, no waiting."""

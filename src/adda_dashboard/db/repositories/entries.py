@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
@@ -73,10 +73,35 @@ class EntryQuery:
     after: tuple[Any, int] | None = None  # keyset: (sort value, id) of the last row seen
 
 
+# The ids of the entries a transaction wrote, kept in its ``session.info`` until the dataset
+# version is bumped: ``stamp_written`` then marks them with that version.
+WRITTEN = "entries_written"
+_IDS_PER_QUERY = 500  # well under every driver's limit of parameters
+
+
+def note_written(session: Session, ids: Iterable[int]) -> None:
+    session.info.setdefault(WRITTEN, set()).update(ids)
+
+
+def stamp_written(session: Session, version: int) -> None:
+    """Mark the rows this transaction wrote with its dataset version (``Entry.changed_in``)."""
+    ids = sorted(session.info.pop(WRITTEN, ()))
+    for start in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[start : start + _IDS_PER_QUERY]
+        session.execute(update(Entry).where(Entry.id.in_(chunk)).values(changed_in=version))
+
+
+def stamp_all(session: Session, version: int) -> None:
+    """Mark every row as written at ``version``: every process's copy reads them all again."""
+    session.info.pop(WRITTEN, None)
+    session.execute(update(Entry).values(changed_in=version))
+
+
 def insert(session: Session, values: dict[str, Any]) -> Row[Any]:
     entry = Entry(**values)
     session.add(entry)
     session.flush()
+    note_written(session, (entry.id,))
     return get_by_id(session, entry.id, include_deleted=True)  # type: ignore[return-value]
 
 
@@ -105,7 +130,7 @@ def update_if_version(
         .values(**values, version=Entry.version + 1, updated_at=utcnow())
         .returning(*ENTRY_COLUMNS, Entry.deleted_at)
     )
-    return session.execute(stmt).first()
+    return _noted(session, session.execute(stmt).first())
 
 
 def set_deleted_if_version(
@@ -124,7 +149,13 @@ def set_deleted_if_version(
         .values(deleted_at=deleted_at, version=Entry.version + 1, updated_at=utcnow())
         .returning(*ENTRY_COLUMNS, Entry.deleted_at)
     )
-    return session.execute(stmt).first()
+    return _noted(session, session.execute(stmt).first())
+
+
+def _noted(session: Session, row: Row[Any] | None) -> Row[Any] | None:
+    if row is not None:
+        note_written(session, (row.id,))
+    return row
 
 
 def list_live_in_legacy_order(session: Session) -> Sequence[Row[Any]]:
@@ -230,70 +261,24 @@ def listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
     return fetch_plain(engine, _LISTING_SQL)
 
 
-# What tells a kept record of the listing apart from a changed one: a row's id and version (every
-# update, delete and restore bumps it) and ``updated_at`` (set with the version; it tells a row
-# apart from an earlier one with the same id, should a table ever be emptied and filled again).
-# ``updated_at`` is read as text: the same on both backends, and a third of the cost of decoding
-# PostgreSQL's timestamps.
-LISTING_KEY_ATTRIBUTES = ("id", "version", "updated_at", "edit_status")
-KEYED_LISTING_ATTRIBUTES = (*LISTING_ATTRIBUTES, "updated_at")
-_STAMP = "CAST(updated_at AS TEXT)"
-_KEYED_COLUMNS = ", ".join((*LISTING_ATTRIBUTES, _STAMP))
-_LISTING_KEYS_SQL = (
-    f"SELECT id, version, {_STAMP}, edit_status FROM entries "
-    "WHERE deleted_at IS NULL ORDER BY edit_status, id"
+# The per-process copy of the live entries (``services/live_entries.py``) reads them all once,
+# then only the rows stamped with a newer dataset version (``stamp_written``), live or not.
+_LISTING_COLUMNS = ", ".join(LISTING_ATTRIBUTES)
+_CHANGED_SQL = (
+    f"SELECT {_LISTING_COLUMNS}, CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END "
+    "FROM entries WHERE changed_in > {p}"
 )
-_KEYED_LISTING_SQL = (
-    f"SELECT {_KEYED_COLUMNS} FROM entries WHERE deleted_at IS NULL ORDER BY edit_status, id"
-)
-_IDS_PER_QUERY = 500  # well under every driver's limit of parameters
 
 
-def listing_keys(engine: Engine) -> list[tuple[Any, ...]]:
-    """(id, version, updated_at, edit_status) of every live entry, in the legacy order."""
-    return fetch_plain(engine, _LISTING_KEYS_SQL)
+def rows_changed_since(engine: Engine, version: int) -> list[tuple[Any, ...]]:
+    """``LISTING_ATTRIBUTES`` plus 1 for a live row or 0 for a deleted one, of every row written
+    after dataset version ``version``, in no order."""
+    return fetch_plain(engine, _CHANGED_SQL, (version,))
 
 
-def keyed_listing_tuples(engine: Engine) -> list[tuple[Any, ...]]:
-    """``listing_tuples`` with ``updated_at`` last (``KEYED_LISTING_ATTRIBUTES``)."""
-    return fetch_plain(engine, _KEYED_LISTING_SQL)
-
-
-def keyed_listing_tuples_of(engine: Engine, ids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """The ``KEYED_LISTING_ATTRIBUTES`` of the entries ``ids`` (live or not), in no order."""
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(ids), _IDS_PER_QUERY):
-        chunk = tuple(ids[start : start + _IDS_PER_QUERY])
-        marks = ", ".join(["{p}"] * len(chunk))
-        sql = f"SELECT {_KEYED_COLUMNS} FROM entries WHERE id IN ({marks})"
-        found.extend(fetch_plain(engine, sql, chunk))
-    return found
-
-
-# The leaderboard needs five columns of every live entry, in the legacy order (its ties go to the
-# first seen); reading only those halves the read of the whole listing.
+# What the leaderboard and the filters read of each live entry (from the copy kept in memory).
 LEADERBOARD_ATTRIBUTES = ("vertical", "email", "edit_status", "exam", "subject")
-_LEADERBOARD_SQL = (
-    f"SELECT {', '.join(LEADERBOARD_ATTRIBUTES)} FROM entries "
-    "WHERE deleted_at IS NULL ORDER BY edit_status, id"
-)
-# The filters' distinct non-empty values of Final entries, all three columns in one read, each
-# value tagged with the position of its column in ``FINAL_FILTER_COLUMNS``.
 FINAL_FILTER_COLUMNS = ("content_type", "sub_category", "subject")
-_FINAL_FILTER_SQL = " UNION ALL ".join(
-    f"SELECT DISTINCT {i}, {column} FROM entries "
-    f"WHERE deleted_at IS NULL AND edit_status = 'Final' AND {column} <> ''"
-    for i, column in enumerate(FINAL_FILTER_COLUMNS)
-)
-
-
-def leaderboard_tuples(engine: Engine) -> list[tuple[Any, ...]]:
-    return fetch_plain(engine, _LEADERBOARD_SQL)
-
-
-def final_filter_values(engine: Engine) -> list[tuple[int, str]]:
-    """(column position, value) pairs, in no order."""
-    return fetch_plain(engine, _FINAL_FILTER_SQL)
 
 
 # The dashboard's list: keyset pages both ways, the position of a page, and facet counts. --------

@@ -35,7 +35,7 @@ def get_data(request: Request, actor: ReadingActor, container: ContainerDep) -> 
         # Pages are cached by dataset version too, under a digest of the canonical query.
         name = page_snapshot_name(params)
         return cached_snapshot(request, container, name, lambda: container.reports.page(params))
-    return cached_snapshot(request, container, "data", container.entries.legacy_list_document)
+    return cached_snapshot(request, container, "data", container.entries.legacy_list_pieces)
 
 
 @router.post("/add")

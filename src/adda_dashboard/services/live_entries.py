@@ -1,0 +1,193 @@
+"""The live entries, kept by each process in the legacy order and in step with the database.
+
+Every write changes the dataset version, and every worker then rebuilds ``/api/data``, the
+leaderboard and the filters for it. Reading every live entry again for each of them cost more
+than the answers themselves, though a write changes one row. Every write stamps the rows it
+wrote with its dataset version (``Entry.changed_in``), so this copy reads the counter and, when
+it moved, only the rows stamped after the version it holds; the three answers are then computed
+from memory. Each entry's JSON record is kept with it, and the list is handed out as pieces (a
+piece starts at each entry whose id is a multiple of ``PIECE_EVERY``), so its gzip is rebuilt
+from the pieces that changed (``services/piecewise_gzip.py``).
+
+A full read replaces the copy on first use, when the counter goes back (another database), and
+at least every ``full_read_every_s`` seconds, the same upper bound the cached answers have.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any, Protocol, TypeVar
+
+import orjson
+
+from adda_dashboard.db.repositories import entries as entries_repo
+from adda_dashboard.db.repositories import gate as gate_repo
+from adda_dashboard.domain import columns as c
+from adda_dashboard.domain import leaderboard
+from adda_dashboard.domain.records import legacy_records
+
+T = TypeVar("T")
+PIECE_EVERY = 64  # about 24 KB of JSON a piece
+_ATTRS = entries_repo.LISTING_ATTRIBUTES
+_ID = _ATTRS.index("id")
+_STATUS = _ATTRS.index("edit_status")
+_FINAL = c.EditStatus.final.value  # what ``legacy_list`` counts as Final (an exact match)
+_LEADERBOARD = itemgetter(*(_ATTRS.index(a) for a in entries_repo.LEADERBOARD_ATTRIBUTES))
+_FILTER_AT = tuple(_ATTRS.index(a) for a in entries_repo.FINAL_FILTER_COLUMNS)
+_DATA_MARK = b'"data":[]'
+
+
+class Reads(Protocol):
+    def run(self, read: Callable[[Any], T]) -> T: ...
+
+
+class LiveEntries:
+    def __init__(self, reads: Reads, *, full_read_every_s: float = 300.0) -> None:
+        self._reads = reads
+        self._full_read_every_s = full_read_every_s
+        self._lock = threading.Lock()
+        self._rows: dict[int, tuple[Any, ...]] = {}  # id -> its ``LISTING_ATTRIBUTES``
+        self._records: dict[int, bytes] = {}  # id -> its legacy record's JSON
+        self._board: dict[int, leaderboard.Prepared] = {}  # id -> what the leaderboard reads
+        # Per filter column, how many live Final entries hold each value: kept up to date row
+        # by row, so the filters are the keys.
+        self._final_values: list[Counter[str]] = [Counter() for _ in _FILTER_AT]
+        self._order: list[int] = []  # ids in the legacy order: Final first, then by id
+        self._pieces: dict[tuple[bytes, ...], bytes] = {}  # records of a piece -> the piece
+        self._version = -1
+        self._full_read_at = 0.0
+
+    # What the answers are computed from ------------------------------------------------------
+
+    def listing_pieces(self) -> list[bytes]:
+        """The bytes of ``EntryService.legacy_list`` serialized, as consecutive pieces."""
+        with self._lock:
+            self._sync()
+            records, order = self._records, self._order
+            final = sum(1 for i in order if self._rows[i][_STATUS] == _FINAL)
+            head, tail = _envelope(len(order), final)
+            pieces, kept, group = [head], {}, []
+            for entry_id in order:
+                if group and entry_id % PIECE_EVERY == 0:
+                    pieces.append(self._piece(tuple(group), len(pieces) == 1, kept))
+                    group = []
+                group.append(records[entry_id])
+            if group:
+                pieces.append(self._piece(tuple(group), len(pieces) == 1, kept))
+            pieces.append(tail)
+            self._pieces = kept
+            return pieces
+
+    def leaderboard_rows(self) -> list[leaderboard.Prepared]:
+        """Every live entry as the leaderboard reads it, in the legacy order."""
+        with self._lock:
+            self._sync()
+            board = self._board
+            return [board[i] for i in self._order]
+
+    def final_filter_values(self) -> list[list[str]]:
+        """The distinct non-empty values of Final entries, per ``FINAL_FILTER_COLUMNS``."""
+        with self._lock:
+            self._sync()
+            return [[value for value in held if value != ""] for held in self._final_values]
+
+    def forget(self) -> None:
+        """Start over with a full read (the database was emptied or replaced under us)."""
+        with self._lock:
+            self._version = -1
+
+    # Keeping in step -------------------------------------------------------------------------
+
+    def _sync(self) -> None:
+        version = self._reads.run(gate_repo.dataset_version)
+        now = time.monotonic()
+        if (
+            self._version < 0
+            or version < self._version
+            or now - self._full_read_at >= self._full_read_every_s
+        ):
+            self._replace(self._reads.run(entries_repo.listing_tuples), version, now)
+            return
+        if version == self._version:
+            return
+        since = self._version
+        changed = self._reads.run(lambda engine: entries_repo.rows_changed_since(engine, since))
+        self._apply(changed)
+        # Rows written after ``version`` may be in ``changed`` too: read again next time, they
+        # only make this copy newer than the version it is labelled with, never older.
+        self._version = version
+
+    def _replace(self, rows: list[tuple[Any, ...]], version: int, now: float) -> None:
+        self._rows = {row[_ID]: row for row in rows}
+        self._records = _serialize(rows)
+        self._board = {row[_ID]: leaderboard.prepare(*_LEADERBOARD(row)) for row in rows}
+        self._final_values = [Counter() for _ in _FILTER_AT]
+        for row in rows:
+            self._count_values(row, 1)
+        self._order = [row[_ID] for row in rows]  # the read is in the legacy order
+        self._version = version
+        self._full_read_at = now
+
+    def _apply(self, changed: list[tuple[Any, ...]]) -> None:
+        live = [row[:-1] for row in changed if row[-1]]
+        gone = [row[_ID] for row in changed if not row[-1]]
+        rows = self._rows
+        reorder = any(i in rows for i in gone) or any(
+            row[_ID] not in rows or rows[row[_ID]][_STATUS] != row[_STATUS] for row in live
+        )
+        for row in changed:
+            before = rows.pop(row[_ID], None)
+            if before is not None:
+                self._count_values(before, -1)
+                del self._records[row[_ID]], self._board[row[_ID]]
+        for row in live:
+            rows[row[_ID]] = row
+            self._board[row[_ID]] = leaderboard.prepare(*_LEADERBOARD(row))
+            self._count_values(row, 1)
+        self._records.update(_serialize(live))
+        if reorder:
+            self._order = sorted(rows, key=lambda i: (rows[i][_STATUS], i))
+
+    def _count_values(self, row: tuple[Any, ...], step: int) -> None:
+        if row[_STATUS] != _FINAL:
+            return
+        for held, at in zip(self._final_values, _FILTER_AT, strict=True):
+            held[row[at]] += step
+            if held[row[at]] == 0:
+                del held[row[at]]
+
+    def _piece(
+        self, records: tuple[bytes, ...], first: bool, kept: dict[tuple[bytes, ...], bytes]
+    ) -> bytes:
+        """The records joined, led by a comma unless first; the same bytes object while they
+        recur, so the gzip of the list finds it again at no cost."""
+        key = (b"", *records) if first else records
+        piece = self._pieces.get(key)
+        if piece is None:
+            piece = (b"" if first else b",") + b",".join(records)
+        kept[key] = piece
+        return piece
+
+
+def _serialize(rows: list[tuple[Any, ...]]) -> dict[int, bytes]:
+    records = legacy_records(rows, _ATTRS)
+    return {row[_ID]: orjson.dumps(r) for row, r in zip(rows, records, strict=True)}
+
+
+def _envelope(count: int, final: int) -> tuple[bytes, bytes]:
+    """The bytes before and after the records: the keys, order and counts of ``legacy_list``."""
+    document = orjson.dumps(
+        {
+            "success": True,
+            "data": orjson.Fragment(b"[]"),
+            "count": count,
+            "finalCount": final,
+            "reEditCount": count - final,
+        }
+    )
+    cut = document.index(_DATA_MARK) + len(_DATA_MARK) - 1
+    return document[:cut], document[cut:]
