@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from bench.systems import REPO
-from bench.targets import ms, ratio, targets
+from bench.targets import THROUGHPUT_BARS, ms, ratio, targets
 
 LAG_WARN_MS = 50.0  # a client loop this late is itself adding latency
 BUSY_WARN_PCT = 95.0
+# The systems of a ceiling row, in its columns' order.
+CEILING_PEERS = ("nginx", "bare-asgi", "ours", "baseline")
 
 
 def plain(value: Any) -> Any:
@@ -120,6 +122,75 @@ def closed_section(rows: list[dict[str, Any]]) -> list[str]:
         "machine busy %"
     )
     return ["## 1. Closed loop (wrk, 2 threads, --timeout 30s)", "", *table(header, body)]
+
+
+def share(part: dict[str, Any] | None, whole: dict[str, Any] | None) -> str:
+    """``part``'s req/s as a percentage of ``whole``'s."""
+    if not part or not whole or not whole["rps"]:
+        return "-"
+    return f"{100 * part['rps'] / whole['rps']:.0f}%"
+
+
+def target_bar(path: str, conns: int, gzip: bool) -> float | None:
+    """The ours/baseline throughput bar for this configuration (targets are at 500 only)."""
+    bars = (bar for p, g, bar in THROUGHPUT_BARS if (p, g, 500) == (path, gzip, conns))
+    return next(bars, None)
+
+
+def ceiling_row(
+    runs: dict[tuple[str, str, int, bool], dict[str, Any]], path: str, conns: int, gzip: bool
+) -> tuple[list[str], str | None]:
+    """One row of the ceiling table, and a warning when the target's rate is above what
+    nginx or the bare ASGI app reached."""
+    n, a, o, b = (runs.get((name, path, conns, gzip)) for name in CEILING_PEERS)
+    bar = target_bar(path, conns, gzip)
+    need = {"rps": bar * b["rps"]} if bar and b else None
+    enc = "gzip" if gzip else "identity"
+    row = [
+        path, str(conns), enc,
+        " / ".join(f"{r['rps']:,.0f}" if r else "-" for r in (n, a, o)),
+        f"{share(o, n)} / {share(o, a)}",
+        f"{bar:.0f}x × {b['rps']:,.1f} = {need['rps']:,.0f}" if need and b else "-",
+        f"{share(need, n)} / {share(need, a)}",
+        " / ".join(cpu_per_request(r) if r else "-" for r in (n, a, o)),
+        " / ".join(str(r["error_count"]) if r else "-" for r in (n, a)),
+        f"{max(r['machine_busy_pct'] for r in (n, a) if r):.0f}" if n or a else "-",
+    ]  # fmt: skip
+    beaten = [name for name, r in (("nginx", n), ("bare ASGI", a)) if need and r
+              and need["rps"] > r["rps"]]  # fmt: skip
+    warning = (
+        f"GET {path} {enc} at {conns} connections: the target asks {need['rps']:,.0f} req/s, "
+        f"more than {' and '.join(beaten)} served with the same bytes on this machine."
+        if need and beaten
+        else None
+    )
+    return row, warning
+
+
+def ceiling_section(ceiling: dict[str, Any], closed: list[dict[str, Any]]) -> list[str]:
+    rows = [*closed, *ceiling["rows"]]
+    runs = {(r["system"], r["path"], r["connections"], r["gzip"]): r for r in rows}
+    configs = dict.fromkeys((r["path"], r["connections"], r["gzip"]) for r in ceiling["rows"])
+    built = [ceiling_row(runs, *config) for config in configs]
+    header = (
+        "endpoint | conns | encoding | req/s nginx / bare ASGI / ours | ours % of nginx / bare | "
+        "target req/s (bar × base) | target % of nginx / bare | "
+        "server CPU ms/req nginx / bare / ours | errors nginx / bare | machine busy %"
+    )
+    sizes = ", ".join(
+        f"`{path}` {s['identity_bytes'] / 1024:,.1f} KiB, "
+        + (f"gzip {s['gzip_bytes'] / 1024:,.1f} KiB" if s["gzip_bytes"] else "never gzipped")
+        for path, s in ceiling.get("answers", {}).items()
+    )
+    intro = (
+        "nginx (2 workers, sendfile, pre-compressed files) and a bare ASGI app (Gunicorn + our "
+        f"Uvicorn worker, 2 workers) answering the bytes ours answered ({sizes}), loaded by the "
+        "same wrk in the same run: what this machine reaches at all with wrk on the same cores."
+    )
+    lines = ["### Ceiling (same bytes, same wrk)", "", intro, ""]
+    lines += table(header, [row for row, _ in built])
+    warnings = [f"- {warning}" for _row, warning in built if warning]
+    return lines + warnings + ([""] if warnings else [])
 
 
 def journey_section(rows: list[dict[str, Any]]) -> list[str]:
@@ -281,6 +352,8 @@ def build(meta: dict[str, Any], results: dict[str, Any], extra_notes: list[str])
     ]
     if results.get("closed"):
         lines += closed_section(results["closed"])
+    if results.get("ceiling"):
+        lines += ceiling_section(results["ceiling"], results.get("closed", []))
     if results.get("journey"):
         lines += journey_section(results["journey"])
     if results.get("growth"):
