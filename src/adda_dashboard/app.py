@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from adda_dashboard import __version__
+from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
 from adda_dashboard.http.api import auth, downloads, entries, meta, ops, reports, tickets, videos
@@ -35,9 +36,19 @@ CORS_HEADERS = [
 ]
 
 
-def create_app(settings: Settings | None = None, container: Container | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None,
+    container: Container | None = None,
+    *,
+    write_access_log: bool = False,
+) -> FastAPI:
+    """The app. ``write_access_log``: the app writes ``ADDA_ACCESS_LOG`` itself (the production
+    server; the development server prints Uvicorn's)."""
     settings = settings or (container.settings if container else Settings())
     configure_logging(settings)
+    access_log = (
+        AccessLog(settings.access_log, json_lines=settings.log_json) if write_access_log else None
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +63,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         try:
             yield
         finally:
+            if access_log is not None:
+                access_log.close()
             if owned:
                 app.state.container.close()
 
@@ -77,8 +90,10 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         max_age=3600,
     )
     app.add_middleware(RequestIdMiddleware)
-    app.add_middleware(MetricsMiddleware)  # counts every answer, fast path included
-    app.add_middleware(FrontDoor)  # outermost: hot reads that need none of the layers above
+    # Counts every answer, fast path included.
+    app.add_middleware(MetricsMiddleware, access_log=access_log)
+    # Outermost: hot reads that need none of the layers above.
+    app.add_middleware(FrontDoor, access_log=access_log)
     for router in (
         meta.router,
         ops.router,

@@ -30,6 +30,7 @@ import anyio.to_thread
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.errors import AppError
 from adda_dashboard.http.middleware import REQUEST_ID_HEADER, count_request, request_id_for
@@ -214,8 +215,9 @@ class FrontDoor:
     """The outermost layer: answers hot reads that need nothing from the layers in between,
     leaving the traces those layers leave (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         name = snapshot_name(scope) if scope["type"] == "http" else None
@@ -246,4 +248,11 @@ class FrontDoor:
         try:
             await _send(send, answer)
         finally:
-            count_request(scope, scope["path"], answer.status, started)
+            count_request(
+                scope,
+                scope["path"],
+                answer.status,
+                started,
+                request_id=request_id,
+                access_log=self.access_log,
+            )

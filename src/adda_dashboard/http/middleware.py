@@ -14,6 +14,7 @@ import time
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.adapters.metrics import instruments
 from adda_dashboard.http.snapshots import FAST_PATHS
 
@@ -31,12 +32,35 @@ def request_id_for(incoming: bytes | None) -> str:
     return os.urandom(16).hex()
 
 
-def count_request(scope: Scope, template: str, status: int, started: float) -> None:
-    """One answered request: its count and latency (``started`` from ``time.perf_counter()``)."""
+def count_request(
+    scope: Scope,
+    template: str,
+    status: int,
+    started: float,
+    *,
+    request_id: str | None = None,
+    access_log: AccessLog | None = None,
+) -> None:
+    """One answered request: its count and latency (``started`` from ``time.perf_counter()``),
+    and its access-log line when the server keeps one."""
     method = scope.get("method", "GET")
+    elapsed = time.perf_counter() - started
     meter = instruments()
     meter.requests.labels(method, template, str(status)).inc()
-    meter.latency.labels(method, template).observe(time.perf_counter() - started)
+    meter.latency.labels(method, template).observe(elapsed)
+    if access_log is not None:
+        target = scope.get("raw_path") or scope.get("path", "").encode()
+        if scope.get("query_string"):
+            target += b"?" + scope["query_string"]
+        access_log.record(
+            scope.get("client"),
+            method,
+            target.decode("latin-1"),
+            scope.get("http_version", "1.1"),
+            status,
+            elapsed,
+            request_id,
+        )
 
 
 class RequestIdMiddleware:
@@ -73,10 +97,12 @@ class RequestIdMiddleware:
 
 
 class MetricsMiddleware:
-    """Counts every answered request and its latency, labelled by route template."""
+    """Counts every answered request and its latency, labelled by route template, and writes
+    its access-log line when given an access log."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, access_log: AccessLog | None = None) -> None:
         self.app = app
+        self.access_log = access_log
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -96,7 +122,15 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or _fast_or_unmatched(scope.get("path", ""))
-            count_request(scope, template, status, started)
+            request_id = scope.get("state", {}).get("request_id")
+            count_request(
+                scope,
+                template,
+                status,
+                started,
+                request_id=request_id,
+                access_log=self.access_log,
+            )
 
 
 def _fast_or_unmatched(path: str) -> str:
