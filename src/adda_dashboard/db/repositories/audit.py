@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from adda_dashboard.db.models import AuditRecord
@@ -21,8 +21,9 @@ def append(
     actor: Actor,
     changes: dict[str, Any],
 ) -> None:
-    session.add(
-        AuditRecord(
+    # A Core insert, run at once: the ORM's unit of work at commit cost several times more.
+    session.execute(
+        insert(AuditRecord.__table__).values(
             entity=entity,
             entity_id=entity_id,
             action=action,

@@ -13,9 +13,10 @@ DATASET_VERSION = "dataset_version"
 
 def increment(session: Session, name: str, by: int = 1) -> int:
     """Add ``by`` and return the new value; the row lock serialises concurrent writers."""
-    stmt = (update(Counter).where(Counter.name == name).values(value=Counter.value + by)).returning(
-        Counter.value
-    )
+    # Through the table (Core): the mapped class would take the ORM's bulk-update path.
+    table = Counter.__table__.c
+    stmt = update(Counter.__table__).where(table.name == name).values(value=table.value + by)
+    stmt = stmt.returning(table.value)
     value = session.execute(stmt).scalar_one_or_none()
     if value is None:
         session.add(Counter(name=name, value=by))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from sqlalchemy import Engine, Select, and_, case, func, or_, select, tuple_, update
+from sqlalchemy import insert as sa_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -88,21 +89,26 @@ def stamp_written(session: Session, version: int) -> None:
     ids = sorted(session.info.pop(WRITTEN, ()))
     for start in range(0, len(ids), _IDS_PER_QUERY):
         chunk = ids[start : start + _IDS_PER_QUERY]
-        session.execute(update(Entry).where(Entry.id.in_(chunk)).values(changed_in=version))
+        session.execute(update(_TABLE).where(_TABLE.c.id.in_(chunk)).values(changed_in=version))
 
 
 def stamp_all(session: Session, version: int) -> None:
     """Mark every row as written at ``version``: every process's copy reads them all again."""
     session.info.pop(WRITTEN, None)
-    session.execute(update(Entry).values(changed_in=version))
+    session.execute(update(_TABLE).values(changed_in=version))
+
+
+# Writes go through the table (SQLAlchemy Core) rather than the mapped class: the ORM's unit of
+# work and its bulk-update path cost several times the statements, and on SQLite a writing
+# transaction holds the one write lock for all of it.
+_TABLE = Entry.__table__
+_WRITTEN_ROW = (*(_TABLE.c[column.key] for column in ENTRY_COLUMNS), _TABLE.c.deleted_at)
 
 
 def insert(session: Session, values: dict[str, Any]) -> Row[Any]:
-    entry = Entry(**values)
-    session.add(entry)
-    session.flush()
-    note_written(session, (entry.id,))
-    return get_by_id(session, entry.id, include_deleted=True)  # type: ignore[return-value]
+    row = session.execute(sa_insert(_TABLE).values(**values).returning(*_WRITTEN_ROW)).one()
+    note_written(session, (row.id,))
+    return row
 
 
 def get_by_id(session: Session, entry_id: int, *, include_deleted: bool = False) -> Row[Any] | None:
@@ -121,14 +127,15 @@ def update_if_version(
     session: Session, entry_id: int, values: dict[str, Any], expected_version: int | None
 ) -> Row[Any] | None:
     """Apply ``values`` and bump the version, only while the row is live and unchanged."""
-    conditions = [Entry.id == entry_id, Entry.deleted_at.is_(None)]
+    table = _TABLE.c
+    conditions = [table.id == entry_id, table.deleted_at.is_(None)]
     if expected_version is not None:
-        conditions.append(Entry.version == expected_version)
+        conditions.append(table.version == expected_version)
     stmt = (
-        update(Entry)
+        update(_TABLE)
         .where(*conditions)
-        .values(**values, version=Entry.version + 1, updated_at=utcnow())
-        .returning(*ENTRY_COLUMNS, Entry.deleted_at)
+        .values(**values, version=table.version + 1, updated_at=utcnow())
+        .returning(*_WRITTEN_ROW)
     )
     return _noted(session, session.execute(stmt).first())
 
@@ -137,17 +144,18 @@ def set_deleted_if_version(
     session: Session, entry_id: int, deleted_at: datetime | None, expected_version: int | None
 ) -> Row[Any] | None:
     """Soft-delete (or restore, with ``None``) a row in the opposite state, bumping its version."""
-    conditions = [Entry.id == entry_id]
+    table = _TABLE.c
+    conditions = [table.id == entry_id]
     conditions.append(
-        Entry.deleted_at.is_(None) if deleted_at is not None else Entry.deleted_at.is_not(None)
+        table.deleted_at.is_(None) if deleted_at is not None else table.deleted_at.is_not(None)
     )
     if expected_version is not None:
-        conditions.append(Entry.version == expected_version)
+        conditions.append(table.version == expected_version)
     stmt = (
-        update(Entry)
+        update(_TABLE)
         .where(*conditions)
-        .values(deleted_at=deleted_at, version=Entry.version + 1, updated_at=utcnow())
-        .returning(*ENTRY_COLUMNS, Entry.deleted_at)
+        .values(deleted_at=deleted_at, version=table.version + 1, updated_at=utcnow())
+        .returning(*_WRITTEN_ROW)
     )
     return _noted(session, session.execute(stmt).first())
 
