@@ -6,7 +6,8 @@ means for every tie. Every expected value below was counted by hand from ROWS.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import astuple, dataclass
 
 from adda_dashboard.domain import leaderboard
 
@@ -197,3 +198,35 @@ def test_exams_and_subjects_are_sorted_by_code_point() -> None:
     board = leaderboard.compute(rows)["leaderboard"][0]
     assert board["exams"] == ["CTET", "LT Grade"]
     assert board["subjects"] == ["EVS", "English", "Hindi"]  # 'V' sorts before 'n'
+
+
+def test_a_tally_kept_row_by_row_equals_the_count_of_the_rows_left() -> None:
+    """Rows added in any order and removed at random: the kept counts always give the answer
+    of counting the rows that are left in the legacy order (rebuilt when they say stale)."""
+    rng = random.Random(11)
+    kinds = [final, reedit]
+    rows = {
+        place: rng.choice(kinds)(
+            rng.choice(["SSC", "Banking", " Teaching ", ""]),
+            rng.choice(["a@adda247.com", "b@adda247.com", "c@adda247.com", "", " d@x.com"]),
+            rng.choice(["All", "CGL", ""]),
+            rng.choice(["Maths", "GK", " "]),
+        )
+        for place in range(300)
+    }
+    tally = leaderboard.Tally()
+    order = list(rows)
+    rng.shuffle(order)
+    kept: dict[int, Row] = {}
+    for step, place in enumerate(order):
+        row = rows[place]
+        tally.add(place, leaderboard.prepare(*astuple(row)))
+        kept[place] = row
+        if step % 3 == 2:
+            gone = rng.choice(list(kept))
+            tally.remove(gone, leaderboard.prepare(*astuple(kept.pop(gone))))
+        if tally.stale:
+            tally = leaderboard.Tally()
+            for at, left in kept.items():
+                tally.add(at, leaderboard.prepare(*astuple(left)))
+        assert tally.board() == leaderboard.compute(kept[p] for p in sorted(kept))

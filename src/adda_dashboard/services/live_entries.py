@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import threading
 import time
+from bisect import bisect_left, insort
 from collections import Counter
 from collections.abc import Callable
+from itertools import chain
 from operator import itemgetter
 from typing import Any, Protocol, TypeVar
 
@@ -53,10 +55,14 @@ class LiveEntries:
         self._rows: dict[int, tuple[Any, ...]] = {}  # id -> its ``LISTING_ATTRIBUTES``
         self._records: dict[int, bytes] = {}  # id -> its legacy record's JSON
         self._board: dict[int, leaderboard.Prepared] = {}  # id -> what the leaderboard reads
+        self._tally = leaderboard.Tally()
         # Per filter column, how many live Final entries hold each value: kept up to date row
         # by row, so the filters are the keys.
         self._final_values: list[Counter[str]] = [Counter() for _ in _FILTER_AT]
-        self._order: list[int] = []  # ids in the legacy order: Final first, then by id
+        # Ids by status, each list ascending; the legacy order is the statuses in order, each
+        # by id (Final first). Kept in place as rows come and go, joined when asked for.
+        self._by_status: dict[str, list[int]] = {}
+        self._joined: list[int] | None = []
         self._pieces: dict[tuple[bytes, ...], bytes] = {}  # records of a piece -> the piece
         self._version = -1
         self._full_read_at = 0.0
@@ -82,12 +88,13 @@ class LiveEntries:
             self._pieces = kept
             return pieces
 
-    def leaderboard_rows(self) -> list[leaderboard.Prepared]:
-        """Every live entry as the leaderboard reads it, in the legacy order."""
+    def leaderboard(self) -> dict[str, Any]:
+        """The leaderboard answer, from counts kept up to date row by row."""
         with self._lock:
             self._sync()
-            board = self._board
-            return [board[i] for i in self._order]
+            if self._tally.stale:
+                self._tally_all()
+            return self._tally.board()
 
     def final_filter_values(self) -> list[list[str]]:
         """The distinct non-empty values of Final entries, per ``FINAL_FILTER_COLUMNS``."""
@@ -121,36 +128,78 @@ class LiveEntries:
         # only make this copy newer than the version it is labelled with, never older.
         self._version = version
 
+    @property
+    def _order(self) -> list[int]:
+        if self._joined is None:
+            groups = self._by_status
+            self._joined = list(chain.from_iterable(groups[s] for s in sorted(groups)))
+        return self._joined
+
+    def _join(self, status: str, entry_id: int) -> None:
+        ids = self._by_status.setdefault(status, [])
+        if not ids or ids[-1] < entry_id:
+            ids.append(entry_id)  # a new entry: the highest id so far
+        else:
+            insort(ids, entry_id)
+        self._joined = None
+
+    def _leave(self, status: str, entry_id: int) -> None:
+        ids = self._by_status[status]
+        del ids[bisect_left(ids, entry_id)]
+        if not ids:
+            del self._by_status[status]
+        self._joined = None
+
     def _replace(self, rows: list[tuple[Any, ...]], version: int, now: float) -> None:
         self._rows = {row[_ID]: row for row in rows}
         self._records = _serialize(rows)
         self._board = {row[_ID]: leaderboard.prepare(*_LEADERBOARD(row)) for row in rows}
+        self._tally_all()
         self._final_values = [Counter() for _ in _FILTER_AT]
         for row in rows:
             self._count_values(row, 1)
-        self._order = [row[_ID] for row in rows]  # the read is in the legacy order
+        self._by_status = {}
+        for row in rows:  # read by status, then id: each list comes out ascending
+            self._by_status.setdefault(row[_STATUS], []).append(row[_ID])
+        self._joined = None
         self._version = version
         self._full_read_at = now
 
     def _apply(self, changed: list[tuple[Any, ...]]) -> None:
-        live = [row[:-1] for row in changed if row[-1]]
-        gone = [row[_ID] for row in changed if not row[-1]]
-        rows = self._rows
-        reorder = any(i in rows for i in gone) or any(
-            row[_ID] not in rows or rows[row[_ID]][_STATUS] != row[_STATUS] for row in live
-        )
-        for row in changed:
-            before = rows.pop(row[_ID], None)
+        rows, records, board, tally = self._rows, self._records, self._board, self._tally
+        live = []
+        for changed_row in changed:
+            row, is_live = changed_row[:-1], changed_row[-1]
+            entry_id = row[_ID]
+            before = rows.pop(entry_id, None)
+            prepared = leaderboard.prepare(*_LEADERBOARD(row)) if is_live else None
+            # Most edits leave what the leaderboard reads alone: its counts stay as they are.
+            moved = before is None or before[_STATUS] != row[_STATUS]
+            recount = moved or prepared != board.get(entry_id)
             if before is not None:
                 self._count_values(before, -1)
-                del self._records[row[_ID]], self._board[row[_ID]]
-        for row in live:
-            rows[row[_ID]] = row
-            self._board[row[_ID]] = leaderboard.prepare(*_LEADERBOARD(row))
-            self._count_values(row, 1)
-        self._records.update(_serialize(live))
-        if reorder:
-            self._order = sorted(rows, key=lambda i: (rows[i][_STATUS], i))
+                if recount:
+                    tally.remove((before[_STATUS], entry_id), board[entry_id])
+                del records[entry_id], board[entry_id]
+                if not is_live or moved:
+                    self._leave(before[_STATUS], entry_id)
+            if prepared is not None:
+                rows[entry_id] = row
+                board[entry_id] = prepared
+                if recount:
+                    tally.add((row[_STATUS], entry_id), prepared)
+                self._count_values(row, 1)
+                if moved:
+                    self._join(row[_STATUS], entry_id)
+                live.append(row)
+        records.update(_serialize(live))
+
+    def _tally_all(self) -> None:
+        tally = leaderboard.Tally()
+        rows, board = self._rows, self._board
+        for entry_id, prepared in board.items():
+            tally.add((rows[entry_id][_STATUS], entry_id), prepared)
+        self._tally = tally
 
     def _count_values(self, row: tuple[Any, ...], step: int) -> None:
         if row[_STATUS] != _FINAL:

@@ -16,7 +16,6 @@ import orjson
 
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.repositories import entries as entries_repo
-from adda_dashboard.domain import leaderboard
 from adda_dashboard.domain.columns import CONTENT_TYPES, EditStatus
 from adda_dashboard.domain.entry_rules import SUB_CATEGORIES, clean_text, is_email_syntax
 from adda_dashboard.domain.records import legacy_record
@@ -62,7 +61,7 @@ class ReportService:
         }
 
     def leaderboard(self) -> dict[str, Any]:
-        return leaderboard.compute_prepared(self._live.leaderboard_rows())
+        return self._live.leaderboard()
 
     def page(self, params: Mapping[str, str]) -> dict[str, Any]:
         """A filtered, searched, sorted keyset page of entries."""
