@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import os
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +13,7 @@ from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
 
 from adda_dashboard import __version__
+from adda_dashboard.adapters import metrics
 from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
@@ -36,18 +40,36 @@ CORS_HEADERS = [
 ]
 
 
+# How long a thread may hold the interpreter lock while another waits (Python's default: 5 ms).
+# A snapshot rebuilt on a thread after a write held the event loop off for 5 ms at a time, and
+# with a few of them every read waited; at 1 ms the journey's read p99 roughly halved at 500,
+# 2,000 and 5,000 users. It changes nothing while the loop is the only busy thread.
+GIL_SWITCH_S = 0.001
+
+
+def settle_worker() -> None:
+    """Once a production worker has started: everything alive (imports, the app, its caches:
+    some 160,000 objects that live as long as the worker) is moved out of the garbage
+    collector's sight, since every full collection walked them all, tens of milliseconds with
+    every connection of the worker waiting; and the interpreter lock changes hands sooner."""
+    gc.collect()
+    gc.freeze()
+    sys.setswitchinterval(GIL_SWITCH_S)
+
+
 def create_app(
     settings: Settings | None = None,
     container: Container | None = None,
     *,
-    write_access_log: bool = False,
+    production_worker: bool = False,
 ) -> FastAPI:
-    """The app. ``write_access_log``: the app writes ``ADDA_ACCESS_LOG`` itself (the production
-    server; the development server prints Uvicorn's)."""
+    """The app. ``production_worker``: a worker of the production server, which writes
+    ``ADDA_ACCESS_LOG`` itself (the development server prints Uvicorn's) and settles its heap
+    once started (``settle_worker``)."""
     settings = settings or (container.settings if container else Settings())
     configure_logging(settings)
     access_log = (
-        AccessLog(settings.access_log, json_lines=settings.log_json) if write_access_log else None
+        AccessLog(settings.access_log, json_lines=settings.log_json) if production_worker else None
     )
 
     @asynccontextmanager
@@ -60,11 +82,15 @@ def create_app(
                 detail="anyone may sign in with an allowed email and no password; "
                 "use only on a trusted network (ADDA_LEGACY_EMAIL_LOGIN)",
             )
+        if production_worker:
+            settle_worker()
         try:
             yield
         finally:
             if access_log is not None:
                 access_log.close()
+            if production_worker:
+                metrics.worker_exited(os.getpid())
             if owned:
                 app.state.container.close()
 

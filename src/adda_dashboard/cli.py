@@ -53,6 +53,9 @@ def serve(
     workers: Annotated[
         int | None, typer.Option(min=1, max=64, help="With --prod: override the worker count")
     ] = None,
+    server_name: Annotated[
+        str, typer.Option("--server", help="With --prod: gunicorn (default) or granian")
+    ] = "gunicorn",
 ) -> None:
     """Serve the API. Without --prod: one process (development). SQLite is migrated on start."""
     settings = Settings()
@@ -69,12 +72,18 @@ def serve(
                 f"choose one of {', '.join(server.profiles())}"
             )
             raise typer.Exit(2)
+        if server_name not in server.SERVERS:
+            err.print(
+                f"[red]error:[/red] unknown server {server_name!r}; "
+                f"choose one of {', '.join(server.SERVERS)}"
+            )
+            raise typer.Exit(2)
         open_container(run_migrations=True).close()  # migrate once, before the workers start
         console.print(
-            f"Serving on http://{settings.host}:{settings.port} with profile {profile}: "
-            f"{server.describe(profile)}"
+            f"Serving on http://{settings.host}:{settings.port} with {server_name}, profile "
+            f"{profile}: {server.describe(profile)}"
         )
-        server.run(settings, profile, workers)
+        server.run(settings, profile, workers, server_name)
         return
     import uvicorn
 

@@ -1,4 +1,5 @@
-"""The production server's processes: Gunicorn managing Uvicorn workers.
+"""The production server's processes (``serve --prod``, the default): Gunicorn managing Uvicorn
+workers (``--server granian``: ``granian_server.py``).
 
 Gunicorn gives the process management (graceful restart on HUP, worker recycling with jitter,
 timeouts, a pid file); each worker runs the ASGI app on uvloop + httptools. Each worker listens
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import gc
 import logging
 import socket
 import sys
@@ -29,28 +29,17 @@ if TYPE_CHECKING:
     from adda_dashboard.server import Profile
 
 log = logging.getLogger("uvicorn.error")
-# How long a thread may hold the interpreter lock while another waits (Python's default: 5 ms).
-# A snapshot rebuilt on a thread after a write held the event loop off for 5 ms at a time, and
-# with a few of them every read waited; at 1 ms the journey's read p99 roughly halved at 500,
-# 2,000 and 5,000 users. It changes nothing while the loop is the only busy thread.
-GIL_SWITCH_S = 0.001
 
 
 class WorkerServer(Server):
-    """Uvicorn's server with three changes for a worker under load.
+    """Uvicorn's server, accepting as a worker under load needs (the app settles the worker's
+    heap and interpreter lock itself: ``app.settle_worker``).
 
     Accepting: libuv accepts one connection per turn of the event loop, and a turn of a busy
     worker serves hundreds of ready connections (tens of milliseconds), so a burst of new
     connections waited seconds in the listen queue (500 at once: some for 6 s). Here the worker
     accepts everything waiting each time the socket is readable, and hands each connection to
     the same protocol Uvicorn would have used.
-
-    The interpreter lock: handed over every ``GIL_SWITCH_S`` rather than every 5 ms.
-
-    The heap: once the app has started, everything alive (imports, the app, its caches: some
-    160,000 objects that live as long as the worker) is moved out of the garbage collector's
-    sight. Every full collection walked them all, tens of milliseconds with every connection of
-    the worker waiting, and requests allocate enough to trigger one every few seconds.
     """
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
@@ -65,9 +54,6 @@ class WorkerServer(Server):
 
             loop = asyncio.get_running_loop()
             self.acceptors = [Acceptor(loop, sock, create_protocol) for sock in sockets]
-        gc.collect()
-        gc.freeze()
-        sys.setswitchinterval(GIL_SWITCH_S)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         for acceptor in getattr(self, "acceptors", []):
@@ -164,7 +150,7 @@ class ProductionServer(BaseApplication):  # type: ignore[misc]
     def load(self) -> Any:
         from adda_dashboard.app import create_app
 
-        return create_app(write_access_log=True)
+        return create_app(production_worker=True)
 
 
 def gunicorn_options(settings: Settings, profile: Profile, workers: int | None) -> dict[str, Any]:

@@ -1,12 +1,13 @@
-"""The production server (``serve --prod``): Gunicorn managing Uvicorn workers, with scale
-profiles as presets (the workers themselves are in ``gunicorn_server.py``).
+"""The production server (``serve --prod``), with scale profiles as presets: Gunicorn managing
+Uvicorn workers by default (``gunicorn_server.py``), Granian with ``--server granian``
+(``granian_server.py``).
 
-Gunicorn + Uvicorn and Granian were both measured with the benchmark harness (README,
-"Benchmarks"): with the lean path for the hot reads they were even on small answers, and Granian
-spent more CPU per request on the 741 KB list, so Gunicorn + Uvicorn stays. The master migrates
-the database once before starting the workers, keeps the per-worker metrics files together so
-/metrics speaks for the whole server, restarts its workers gracefully on HUP and writes the
-access and error logs to ``ADDA_ACCESS_LOG`` and ``ADDA_ERROR_LOG``.
+Both were measured with the benchmark harness (README, "Benchmarks"): Granian answered small
+answers faster, but the uncompressed list slower and the user journey's writes far slower, so
+Gunicorn + Uvicorn is the default. Either way the master migrates the database once before
+starting the workers, keeps the per-worker metrics files together so /metrics speaks for the
+whole server, restarts its workers gracefully on HUP, and the logs go to ``ADDA_ACCESS_LOG``
+(written by each worker's app) and ``ADDA_ERROR_LOG``.
 """
 
 from __future__ import annotations
@@ -62,12 +63,22 @@ def prepare_environment(settings: Settings) -> None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
 
-def run(settings: Settings, profile_name: str, workers: int | None = None) -> None:
-    from adda_dashboard import gunicorn_server
+SERVERS = ("gunicorn", "granian")
 
+
+def run(
+    settings: Settings, profile_name: str, workers: int | None = None, server: str = "gunicorn"
+) -> None:
     profile = profiles()[profile_name]
     prepare_environment(settings)
-    gunicorn_server.run(settings, profile, workers)
+    if server == "granian":
+        from adda_dashboard import granian_server
+
+        granian_server.run(settings, profile, workers)
+    else:
+        from adda_dashboard import gunicorn_server
+
+        gunicorn_server.run(settings, profile, workers)
 
 
 def describe(profile_name: str) -> dict[str, Any]:

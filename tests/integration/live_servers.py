@@ -41,13 +41,18 @@ def server_env(database_url: str, var_dir: Path, **extra: str) -> dict[str, str]
 
 
 @contextmanager
-def live_server(env: dict[str, str], *, workers: int | None = None) -> Iterator[str]:
-    """``adda-dashboard serve`` (``--prod`` when ``workers`` is given) on a free port."""
+def live_server(
+    env: dict[str, str], *, workers: int | None = None, server: str | None = None
+) -> Iterator[str]:
+    """``adda-dashboard serve`` (``--prod`` when ``workers`` is given, on ``server`` when given)
+    on a free port."""
     port = free_port()
     env = {**env, "ADDA_PID_FILE": str(Path(env["ADDA_VAR_DIR"]) / f"server-{port}.pid")}
     command = [sys.executable, "-m", "adda_dashboard", "serve", "--port", str(port)]
     if workers is not None:
         command += ["--prod", "--workers", str(workers)]
+    if server is not None:
+        command += ["--server", server]
     log_path = Path(env["ADDA_VAR_DIR"]) / f"server-{port}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

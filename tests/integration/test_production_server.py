@@ -1,6 +1,6 @@
-"""``serve --prod``: every answer counted once in /metrics whichever worker gave it (the lean
-path's too), one access-log line per request, and a graceful restart on HUP that replaces the
-workers while the server keeps answering."""
+"""``serve --prod``, on either server: every answer counted once in /metrics whichever worker
+gave it (the lean path's too), one access-log line per request, and a graceful restart on HUP
+that replaces the workers while the server keeps answering."""
 
 from __future__ import annotations
 
@@ -21,6 +21,11 @@ pytestmark = pytest.mark.slow
 ADMIN = "server.admin@adda247.com"
 
 
+@pytest.fixture(params=["gunicorn", "granian"])
+def server_name(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
 def prepared(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
     prepare_database(database_url, tmp_path, ADMIN)
@@ -36,10 +41,12 @@ def get_on_new_connection(url: str, headers: dict[str, str]) -> int:
     return httpx.get(url, headers=headers, timeout=30).status_code
 
 
-def test_metrics_and_access_log_count_each_request_once(prepared: tuple[str, Path]) -> None:
+def test_metrics_and_access_log_count_each_request_once(
+    prepared: tuple[str, Path], server_name: str
+) -> None:
     database_url, var_dir = prepared
     env = server_env(database_url, var_dir)
-    with live_server(env, workers=2) as base:
+    with live_server(env, workers=2, server=server_name) as base:
         headers = login(base, ADMIN, PASSWORD)
         httpx.post(f"{base}/api/add", json=valid_entry(), headers=headers, timeout=30)
         before = httpx.get(f"{base}/metrics", timeout=30).json()["requests"]
@@ -59,11 +66,11 @@ def test_metrics_and_access_log_count_each_request_once(prepared: tuple[str, Pat
 
 
 def test_hup_replaces_the_workers_while_the_server_keeps_answering(
-    prepared: tuple[str, Path],
+    prepared: tuple[str, Path], server_name: str
 ) -> None:
     database_url, var_dir = prepared
     env = server_env(database_url, var_dir)
-    with live_server(env, workers=2) as base:
+    with live_server(env, workers=2, server=server_name) as base:
         pid_file = Path(env["ADDA_VAR_DIR"]) / f"server-{base.rsplit(':', 1)[1]}.pid"
         headers = login(base, ADMIN, PASSWORD)
         # Read once: Gunicorn rewrites its pid file on reload, briefly leaving none.
