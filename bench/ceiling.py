@@ -103,6 +103,31 @@ http {{
 
 
 @contextmanager
+def _serving(
+    name: str,
+    args: list[str],
+    port: int,
+    log: Path,
+    ready_path: str,
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Iterator[Running]:
+    """``args`` started as a server on ``port``, up once ``ready_path`` answers; stopped by its
+    pid (and its workers') at the end."""
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            at_common_priority(args), env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT
+        )
+    running = Running(name, f"http://127.0.0.1:{port}", proc, log.parent)
+    try:
+        wait_until_up(running.base_url + ready_path, proc, log)
+        yield running
+    finally:
+        stop_process(proc, running.worker_pids() if proc.poll() is None else [])
+
+
+@contextmanager
 def nginx_server(workdir: Path, root: Path, ready_path: str) -> Iterator[Running]:
     """nginx serving ``root``: the ``.gz`` twin of a file to a request accepting gzip;
     up once ``ready_path`` answers."""
@@ -110,16 +135,9 @@ def nginx_server(workdir: Path, root: Path, ready_path: str) -> Iterator[Running
     port = free_port()
     config = workdir / "nginx.conf"
     config.write_text(nginx_config(workdir, root, port))
-    log = workdir / "nginx.out"
     args = [ensure_nginx(), "-p", str(workdir), "-c", str(config), "-e", str(workdir / "error.log")]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(at_common_priority(args), stdout=out, stderr=subprocess.STDOUT)
-    running = Running("nginx", f"http://127.0.0.1:{port}", proc, workdir)
-    try:
-        wait_until_up(running.base_url + ready_path, proc, log)
+    with _serving("nginx", args, port, workdir / "nginx.out", ready_path) as running:
         yield running
-    finally:
-        stop_process(proc, running.worker_pids() if proc.poll() is None else [])
 
 
 @contextmanager
@@ -129,7 +147,6 @@ def bare_asgi_server(
     """``bench.bare_asgi`` on Gunicorn with our Uvicorn worker class, no access log."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = workdir / "gunicorn.log"
     args = [
         sys.executable, "-m", "gunicorn", "-k", WORKER_CLASS, "-w", str(workers),
         "-b", f"127.0.0.1:{port}", "--reuse-port", "--backlog", "8192",
@@ -137,13 +154,6 @@ def bare_asgi_server(
         BARE_APP,
     ]  # fmt: skip
     env = {**os.environ, ANSWERS_ENV: str(root)}
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            at_common_priority(args), env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT
-        )
-    running = Running("bare-asgi", f"http://127.0.0.1:{port}", proc, workdir)
-    try:
-        wait_until_up(running.base_url + ready_path, proc, log)
+    log = workdir / "gunicorn.log"
+    with _serving("bare-asgi", args, port, log, ready_path, env=env, cwd=REPO) as running:
         yield running
-    finally:
-        stop_process(proc, running.worker_pids() if proc.poll() is None else [])
