@@ -129,6 +129,11 @@ class Builds:
         produce = producers(container).get(name)
         if produce is None:
             return None
+        if container.redis is None and container.db.is_sqlite:
+            # Everything a build reads is in this process or a local file, and it takes a
+            # millisecond or two: on the loop it beats handing it to a thread, which then
+            # contends with the loop for the interpreter lock and takes twice as long.
+            return container.snapshots.get(name, produce)
         loop = asyncio.get_running_loop()
         while True:
             snapshot = container.snapshots.peek(name, version)
