@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from adda_dashboard.server import Profile
 
 log = logging.getLogger("uvicorn.error")
+# How long a stopping worker waits for the requests of connections it has just accepted.
+LAST_REQUESTS_S = 0.5
 
 
 class WorkerServer(Server):
@@ -56,8 +58,16 @@ class WorkerServer(Server):
             self.acceptors = [Acceptor(loop, sock, create_protocol) for sock in sockets]
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        for acceptor in getattr(self, "acceptors", []):
+        # On a graceful restart the old worker's socket leaves the port's group: connections
+        # still queued on it would be reset, so they are accepted first. Uvicorn then closes
+        # every connection that has no request under way, which includes one accepted a moment
+        # ago whose request has not been read yet: it gets a moment to arrive.
+        acceptors = getattr(self, "acceptors", [])
+        for acceptor in acceptors:
             acceptor.stop()
+            acceptor.accept_waiting()
+        if acceptors:
+            await asyncio.sleep(LAST_REQUESTS_S)
         await super().shutdown(sockets=sockets)
 
 
@@ -78,10 +88,10 @@ class Acceptor:
         self._factory = protocol_factory
         self._tasks: set[asyncio.Task[Any]] = set()
         sock.setblocking(False)
-        loop.add_reader(sock.fileno(), self._accept_waiting)
+        loop.add_reader(sock.fileno(), self.accept_waiting)
         self._reading = True
 
-    def _accept_waiting(self) -> None:
+    def accept_waiting(self) -> None:
         for _ in range(self.BATCH):
             try:
                 conn, _address = self._sock.accept()
@@ -107,7 +117,7 @@ class Acceptor:
 
     def _resume(self) -> None:
         if not self._reading and self._sock.fileno() != -1:
-            self._loop.add_reader(self._sock.fileno(), self._accept_waiting)
+            self._loop.add_reader(self._sock.fileno(), self.accept_waiting)
             self._reading = True
 
     def stop(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import orjson
@@ -43,7 +44,9 @@ def test_in_an_event_loop_lines_wait_for_the_timer_or_a_full_batch(tmp_path: Pat
             _record(log, n)
         return waited, after_timer, len(path.read_text().splitlines())
 
-    waited, after_timer, after_batch = asyncio.run(run())
+    # On a thread of its own: another test's event loop may still be set on this one.
+    with ThreadPoolExecutor(1) as pool:
+        waited, after_timer, after_batch = pool.submit(asyncio.run, run()).result()
     assert not waited, "a line is not written on its own"
     assert after_timer == 1
     assert after_batch == 1 + module.BATCH_LINES
