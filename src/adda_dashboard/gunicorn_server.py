@@ -58,14 +58,17 @@ class WorkerServer(Server):
             self.acceptors = [Acceptor(loop, sock, create_protocol) for sock in sockets]
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        # On a graceful restart the old worker's socket leaves the port's group: connections
-        # still queued on it would be reset, so they are accepted first. Uvicorn then closes
-        # every connection that has no request under way, which includes one accepted a moment
-        # ago whose request has not been read yet: it gets a moment to arrive.
+        # Each worker has a socket of its own in the port's group: closing it resets the
+        # connections still queued on it, so those are accepted first and the socket closed at
+        # once (new connections then go to the other workers). Uvicorn then closes every
+        # connection without a request under way, which includes one accepted a moment ago
+        # whose request has not been read yet: those get a moment to arrive.
         acceptors = getattr(self, "acceptors", [])
         for acceptor in acceptors:
             acceptor.stop()
             acceptor.accept_waiting()
+        for sock in sockets or []:
+            sock.close()
         if acceptors:
             await asyncio.sleep(LAST_REQUESTS_S)
         await super().shutdown(sockets=sockets)
