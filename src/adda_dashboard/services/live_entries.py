@@ -74,7 +74,7 @@ class LiveEntries:
         with self._lock:
             self._sync()
             records, order = self._records, self._order
-            final = sum(1 for i in order if self._rows[i][_STATUS] == _FINAL)
+            final = len(self._by_status.get(_FINAL, ()))
             head, tail = _envelope(len(order), final)
             pieces, kept, group = [head], {}, []
             for entry_id in order:
