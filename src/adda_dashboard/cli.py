@@ -40,6 +40,13 @@ def fail(exc: AppError) -> typer.Exit:
     return typer.Exit(1)
 
 
+def require_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+    """Exit 2 naming the option and its choices when ``value`` is not one of them."""
+    if value not in choices:
+        err.print(f"[red]error:[/red] unknown {what} {value!r}; choose one of {', '.join(choices)}")
+        raise typer.Exit(2)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (ADDA_HOST)")] = None,
@@ -66,18 +73,8 @@ def serve(
     if prod:
         from adda_dashboard import server
 
-        if profile not in server.profiles():
-            err.print(
-                f"[red]error:[/red] unknown profile {profile!r}; "
-                f"choose one of {', '.join(server.profiles())}"
-            )
-            raise typer.Exit(2)
-        if server_name not in server.SERVERS:
-            err.print(
-                f"[red]error:[/red] unknown server {server_name!r}; "
-                f"choose one of {', '.join(server.SERVERS)}"
-            )
-            raise typer.Exit(2)
+        require_choice("profile", profile, tuple(server.profiles()))
+        require_choice("server", server_name, server.SERVERS)
         open_container(run_migrations=True).close()  # migrate once, before the workers start
         console.print(
             f"Serving on http://{settings.host}:{settings.port} with {server_name}, profile "

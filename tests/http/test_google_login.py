@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography import x509
@@ -443,16 +444,22 @@ def test_the_sign_in_page_offers_google_only_when_a_client_id_is_configured(
     assert "g_id_onload" not in client.get("/ui/login").text
 
 
+def _post_back(client: TestClient, credential: str, double_submit: str) -> httpx.Response:
+    """What Google's button posts back: the credential and the double-submit token, in the
+    form and in its cookie."""
+    client.cookies.set("g_csrf_token", double_submit)
+    return client.post(
+        "/ui/google-login",
+        data={"credential": credential, "g_csrf_token": double_submit},
+        follow_redirects=False,
+    )
+
+
 def test_the_dashboard_signs_in_with_the_credential_google_posts_back(
     google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
 ) -> None:
     client, container = google
-    client.cookies.set("g_csrf_token", "double-submit-1")
-    response = client.post(
-        "/ui/google-login",
-        data={"credential": id_token(google_key), "g_csrf_token": "double-submit-1"},
-        follow_redirects=False,
-    )
+    response = _post_back(client, id_token(google_key), "double-submit-1")
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/ui/"
     page = client.get("/ui/")
@@ -487,12 +494,7 @@ def test_a_forged_google_credential_shows_the_reason_on_the_sign_in_page(
     google: tuple[TestClient, Container], stranger_key: rsa.RSAPrivateKey
 ) -> None:
     client, container = google
-    client.cookies.set("g_csrf_token", "t")
-    response = client.post(
-        "/ui/google-login",
-        data={"credential": id_token(stranger_key), "g_csrf_token": "t"},
-        follow_redirects=False,
-    )
+    response = _post_back(client, id_token(stranger_key), "t")
     assert response.status_code == 401
     assert 'class="alert alert-error"' in response.text
     assert _user_count(container) == 0

@@ -27,9 +27,10 @@ def server_name(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def prepared(database_url: str, tmp_path: Path) -> Iterator[tuple[str, Path]]:
+def prepared(database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+    """The environment of a server over a database with the admin in it."""
     prepare_database(database_url, tmp_path, ADMIN)
-    yield database_url, tmp_path
+    yield server_env(database_url, tmp_path)
 
 
 def workers_of(master: int) -> set[int]:
@@ -42,10 +43,9 @@ def get_on_new_connection(url: str, headers: dict[str, str]) -> int:
 
 
 def test_metrics_and_access_log_count_each_request_once(
-    prepared: tuple[str, Path], server_name: str
+    prepared: dict[str, str], server_name: str
 ) -> None:
-    database_url, var_dir = prepared
-    env = server_env(database_url, var_dir)
+    env = prepared
     with live_server(env, workers=2, server=server_name) as base:
         headers = login(base, ADMIN, PASSWORD)
         httpx.post(f"{base}/api/add", json=valid_entry(), headers=headers, timeout=30)
@@ -66,10 +66,9 @@ def test_metrics_and_access_log_count_each_request_once(
 
 
 def test_hup_replaces_the_workers_while_the_server_keeps_answering(
-    prepared: tuple[str, Path], server_name: str
+    prepared: dict[str, str], server_name: str
 ) -> None:
-    database_url, var_dir = prepared
-    env = server_env(database_url, var_dir)
+    env = prepared
     with live_server(env, workers=2, server=server_name) as base:
         pid_file = Path(env["ADDA_VAR_DIR"]) / f"server-{base.rsplit(':', 1)[1]}.pid"
         headers = login(base, ADMIN, PASSWORD)
