@@ -9,7 +9,7 @@ from starlette.testclient import TestClient
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.domain.roles import Role
 from tests import factories
-from tests.http.browser_support import sign_in_browser
+from tests.http.browser_support import post_sign_in, sign_in_browser
 
 
 def sign_in_through_form(client: TestClient, container: Container, role: Role) -> str:
@@ -24,9 +24,7 @@ def test_the_session_cookie_is_http_only_and_same_site(
     client: TestClient, container: Container
 ) -> None:
     email = factories.make_user(container, Role.viewer)
-    response = client.post(
-        "/ui/login", data={"email": email, "password": factories.PASSWORD}, follow_redirects=False
-    )
+    response = post_sign_in(client, email, factories.PASSWORD)
     cookie = response.headers["set-cookie"]
     assert "adda_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
 
@@ -98,11 +96,7 @@ def test_a_broken_session_cookie_is_a_sign_in_redirect_not_an_error(
 def test_sign_in_goes_only_to_dashboard_paths(client: TestClient, container: Container) -> None:
     email = factories.make_user(container, Role.viewer)
     for target in ("https://evil.example/", "//evil.example/ui", "/api/data"):
-        response = client.post(
-            "/ui/login",
-            data={"email": email, "password": factories.PASSWORD, "next": target},
-            follow_redirects=False,
-        )
+        response = post_sign_in(client, email, factories.PASSWORD, next=target)
         assert response.headers["location"] == "/ui/"
 
 

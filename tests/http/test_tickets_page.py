@@ -17,6 +17,7 @@ from adda_dashboard.db.models import Ticket
 from adda_dashboard.domain.roles import Role
 from tests import factories
 from tests.http.auth_support import signed_in
+from tests.http.browser_support import post_sign_in
 from tests.http.html_support import Node, parse
 
 HTMX = {"HX-Request": "true"}
@@ -270,9 +271,7 @@ def test_a_cookie_session_changes_a_status_only_with_the_anti_forgery_token(
 ) -> None:
     raise_ticket(client, "TKT-10-1")
     email = factories.make_user(container, Role.editor)
-    signed = client.post(
-        "/ui/login", data={"email": email, "password": factories.PASSWORD}, follow_redirects=False
-    )
+    signed = post_sign_in(client, email, factories.PASSWORD)
     assert signed.status_code == 303
     page = client.get("/ui/tickets")
     match = CSRF.search(page.text)

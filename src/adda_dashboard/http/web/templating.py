@@ -11,6 +11,7 @@ from starlette.responses import HTMLResponse
 
 from adda_dashboard import __version__
 from adda_dashboard.domain.roles import Actor, Role
+from adda_dashboard.http.web import form_guard
 from adda_dashboard.http.web.session import csrf_of
 
 HTTP_DIR = Path(__file__).resolve().parent.parent
@@ -66,6 +67,12 @@ def render(
         "google_client_id": container.settings.google_client_id,
         **(context or {}),
     }
-    return templates.TemplateResponse(
+    fresh_nonce = None
+    if actor is None:  # a page of no session (sign in, sign up): its forms need their own token
+        page["form_token"], fresh_nonce = form_guard.issue(request)
+    response = templates.TemplateResponse(
         request, template, page, status_code=status_code, headers=headers
     )
+    if fresh_nonce is not None:
+        form_guard.remember(response, request, fresh_nonce)
+    return response

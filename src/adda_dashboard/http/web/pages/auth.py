@@ -11,6 +11,7 @@ from starlette.responses import RedirectResponse, Response
 
 from adda_dashboard.errors import AppError, Forbidden
 from adda_dashboard.http.deps import ContainerDep, CurrentActor
+from adda_dashboard.http.web import form_guard
 from adda_dashboard.http.web.forms import form_fields, safe_next
 from adda_dashboard.http.web.session import clear_session_cookie, set_session_cookie
 from adda_dashboard.http.web.templating import is_htmx, render
@@ -41,6 +42,7 @@ async def login(request: Request, container: ContainerDep) -> Response:
     body = {"email": identifier, "password": fields.get("password", "")}
     client = request.client.host if request.client else None
     try:
+        form_guard.check(request, fields)
         session = await run_in_threadpool(container.auth.login, body, client)
     except AppError as exc:
         context = {"next": target, "values": {"email": identifier}, "error": exc}
@@ -64,6 +66,7 @@ async def signup(request: Request, container: ContainerDep) -> Response:
         "confirmPassword": fields.get("confirmPassword", ""),
     }
     try:
+        form_guard.check(request, fields)
         session = await run_in_threadpool(container.auth.signup, body)
     except AppError as exc:
         context = {
