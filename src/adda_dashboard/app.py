@@ -94,11 +94,16 @@ def create_app(
             if owned:
                 app.state.container.close()
 
+    # A production server does not publish a map of its API unless told to.
+    docs = settings.docs_in_production or not (production_worker or settings.is_production)
     app = FastAPI(
         title="Adda Dashboard",
         version=__version__,
         lifespan=lifespan,
         default_response_class=OrjsonResponse,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     if container is not None:
         app.state.container = container

@@ -6,12 +6,14 @@ also have flat aliases documented in the README.
 
 from __future__ import annotations
 
+import ipaddress
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import orjson
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CORS_ORIGINS = [
     "http://localhost:5173",
@@ -21,6 +23,9 @@ DEFAULT_CORS_ORIGINS = [
     "http://localhost:5000",
     "http://127.0.0.1:5000",
 ]
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Environment(StrEnum):
@@ -56,6 +61,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=5000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=lambda: list(DEFAULT_CORS_ORIGINS))
+    # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For/-Proto are believed;
+    # they are also exempt from the per-address connection cap. None by default.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # /docs, /redoc and /openapi.json: off in production (and under `serve --prod`) unless set.
+    docs_in_production: bool = False
 
     log_dir: Path = Path("logs")
     access_log: Path = Path("logs/access.log")
@@ -126,6 +136,24 @@ class Settings(BaseSettings):
     worker_threads: int = Field(default=2, ge=1, le=64)
     worker_poll_seconds: float = Field(default=1.0, gt=0, le=60)
     serve_with_worker: bool = True  # `serve` also runs a queue consumer in-process
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks_parse(cls, value: Any) -> list[str]:
+        if isinstance(value, str):  # "10.0.0.1, 10.0.1.0/24" or a JSON list
+            text = value.strip()
+            value = orjson.loads(text) if text.startswith("[") else text.split(",")
+        value = [str(item).strip() for item in value if str(item).strip()]
+        for item in value:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address or network") from exc
+        return value
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(ipaddress.ip_network(item, strict=False) for item in self.trusted_proxies)
 
     @property
     def is_production(self) -> bool:
