@@ -1,4 +1,8 @@
-"""Signed JWTs (HS256) for access and refresh."""
+"""Signed JWTs (HS256) for access and refresh.
+
+A token of the email-only legacy sign-in carries ``"legacy": true``; whoever builds the actor
+from it caps its rights (``Actor.of_token``), and a refresh passes the mark on.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +48,7 @@ class TokenClaims:
     token_version: int
     kind: str
     raw: dict[str, Any]
+    legacy: bool = False
 
 
 class TokenSigner:
@@ -53,11 +58,18 @@ class TokenSigner:
         self.refresh_ttl = refresh_ttl
 
     def issue(
-        self, *, user_id: int, username: str, email: str, token_version: int, kind: str = "access"
+        self,
+        *,
+        user_id: int,
+        username: str,
+        email: str,
+        token_version: int,
+        kind: str = "access",
+        legacy: bool = False,
     ) -> str:
         now = datetime.now(UTC)
         ttl = self.access_ttl if kind == "access" else self.refresh_ttl
-        claims = {
+        claims: dict[str, Any] = {
             "sub": str(user_id),
             "username": username,
             "email": email,
@@ -66,6 +78,8 @@ class TokenSigner:
             "iat": now,
             "exp": now + ttl,
         }
+        if legacy:
+            claims["legacy"] = True
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM)
 
     def bind(self, token: str) -> str:
@@ -85,6 +99,7 @@ class TokenSigner:
                 token_version=int(claims.get("tv", 0)),
                 kind=str(claims.get("typ", "access")),
                 raw=claims,
+                legacy=claims.get("legacy") is True,
             )
         except (TypeError, ValueError) as exc:
             raise jwt.InvalidTokenError("malformed claims") from exc

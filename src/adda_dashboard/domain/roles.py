@@ -14,6 +14,13 @@ class Role(StrEnum):
 
 
 RANK = {Role.viewer: 0, Role.contributor: 1, Role.editor: 2, Role.admin: 3}
+# The email-only legacy sign-in proves nothing but knowledge of an address: its tokens carry at
+# most these rights, whatever the account's own role.
+LEGACY_CAP = Role.contributor
+LEGACY_REFUSAL = (
+    "signed in by email only (legacy sign-in): sign in with a password or Google for editor or "
+    "admin actions"
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +30,28 @@ class Actor:
     user_id: int | None
     email: str
     role: Role
+    # Set for a token of the email-only legacy sign-in: the account's own role, of which the
+    # token carries at most ``LEGACY_CAP`` (``role``). None for every other sign-in.
+    legacy_role: Role | None = None
+
+    @classmethod
+    def of_token(cls, user_id: int, email: str, account_role: Role, *, legacy: bool) -> Actor:
+        """Who a token speaks for: the account's role, capped for a legacy token."""
+        if not legacy:
+            return cls(user_id, email, account_role)
+        capped = account_role if RANK[account_role] <= RANK[LEGACY_CAP] else LEGACY_CAP
+        return cls(user_id, email, capped, legacy_role=account_role)
+
+    @property
+    def legacy(self) -> bool:
+        return self.legacy_role is not None
+
+    def refusal(self, needs: Role, message: str) -> str:
+        """The reason to give for refusing an action that ``needs`` a role: ``message``, or the
+        legacy sign-in when only the token's cap stands in the way (the account has the role)."""
+        if self.legacy_role is not None and RANK[self.legacy_role] >= RANK[needs]:
+            return LEGACY_REFUSAL
+        return message
 
     def at_least(self, role: Role) -> bool:
         return RANK[self.role] >= RANK[role]

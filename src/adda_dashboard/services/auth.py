@@ -19,7 +19,7 @@ from adda_dashboard.domain.entry_rules import (
     check_username,
     clean_text,
 )
-from adda_dashboard.domain.roles import Actor, Role
+from adda_dashboard.domain.roles import LEGACY_REFUSAL, Actor, Role
 from adda_dashboard.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
 from adda_dashboard.services.request_gate import require_current, verified_claims
 from adda_dashboard.services.taxonomy import TaxonomyService
@@ -129,7 +129,7 @@ class AuthService:
             if not user.is_active:
                 raise Forbidden("This account is disabled", field="email")
             user.last_login_at = utcnow()
-            return self._session_response(user, "Domain-based")
+            return self._session_response(user, "Domain-based", legacy=True)
 
     def signup(self, body: Any) -> dict[str, Any]:
         if not body or not isinstance(body, Mapping):
@@ -178,7 +178,8 @@ class AuthService:
             if user is None:
                 raise Unauthorized("Invalid token")
             require_current(claims, token_version=user.token_version, is_active=user.is_active)
-            return self._session_response(user, user.auth_source)
+            # A refreshed legacy session stays a legacy one: refreshing must not lift the cap.
+            return self._session_response(user, user.auth_source, legacy=claims.legacy)
 
     def logout(self, actor: Actor) -> dict[str, Any]:
         """Revoke every token of this user (a per-user token version)."""
@@ -200,6 +201,12 @@ class AuthService:
             user = users_repo.get_by_id(session, actor.user_id or 0)
             if user is None:
                 raise Unauthorized("Invalid token")
+            if actor.legacy and not user.password_hash:
+                # Otherwise knowing an address would buy a password, and with it full rights.
+                raise Forbidden(
+                    f"{LEGACY_REFUSAL}; a password cannot be set from such a session",
+                    field="current_password",
+                )
             if user.password_hash and not current:
                 raise Invalid("'current_password' is required", field="current_password")
             if user.password_hash and not verify_password(user.password_hash, current or ""):
@@ -215,7 +222,7 @@ class AuthService:
             user = users_repo.get_by_id(session, actor.user_id or 0)
             if user is None:
                 raise Unauthorized("Invalid token")
-            return {"success": True, "user": self._user_json(user)}
+            return {"success": True, "user": self._user_json(user, actor.legacy)}
 
     def verify(self, actor: Actor) -> dict[str, Any]:
         with self._db.read() as session:
@@ -236,7 +243,12 @@ class AuthService:
 
     # Helpers -----------------------------------------------------------------------------------
 
-    def _session_response(self, user: User, auth_source: str) -> dict[str, Any]:
+    def _session_response(
+        self, user: User, auth_source: str, *, legacy: bool = False
+    ) -> dict[str, Any]:
+        """Tokens for ``user``; ``legacy`` marks them as the email-only sign-in's, whose rights
+        stop at contributor (the answer's role says so, with ``legacy_sign_in``)."""
+
         def issue(kind: str) -> str:
             return self._signer.issue(
                 user_id=user.id,
@@ -244,18 +256,24 @@ class AuthService:
                 email=user.email,
                 token_version=user.token_version,
                 kind=kind,
+                legacy=legacy,
             )
 
-        return {
+        response = {
             "success": True,
             "message": "Login successful",
             "token": issue("access"),
             "refresh_token": issue("refresh"),
             "expires_in": int(self._signer.access_ttl.total_seconds()),
-            "user": self._user_json(user),
+            "user": self._user_json(user, legacy),
             "auth_source": auth_source,
         }
+        if legacy:
+            response["legacy_sign_in"] = True
+        return response
 
     @staticmethod
-    def _user_json(user: User) -> dict[str, Any]:
-        return {"username": user.username, "email": user.email, "role": user.role}
+    def _user_json(user: User, legacy: bool = False) -> dict[str, Any]:
+        """The account as a session sees it: a legacy session's role is the capped one."""
+        role = Actor.of_token(user.id, user.email, Role(user.role), legacy=legacy).role
+        return {"username": user.username, "email": user.email, "role": role.value}

@@ -101,7 +101,7 @@ class EntryService:
         if row is None:
             raise NotFound(f"Entry {entry_id} not found", field="id")
         if not actor.can_edit_entry_of(row.email):
-            raise Forbidden("You may only edit your own entries")
+            raise Forbidden(actor.refusal(Role.editor, "You may only edit your own entries"))
         return {
             c.SR_NO: str(row.sr_no),
             **to_columns(row),
@@ -137,7 +137,10 @@ class EntryService:
             values[c.EMAIL] = actor.email
         record = validate_entry(values, self._taxonomy.current)
         if not actor.may_credit(record[c.EMAIL]):
-            raise Forbidden("You may only add entries under your own email", field=c.EMAIL)
+            raise Forbidden(
+                actor.refusal(Role.editor, "You may only add entries under your own email"),
+                field=c.EMAIL,
+            )
         with self._db.write() as session:
             row = self.insert_validated(session, actor, record, sr_no=None)
         return legacy_record(row)
@@ -185,7 +188,9 @@ class EntryService:
                     raise NotFound(f"Entry {entry_id} not found", field="id")
                 self._check_version(current, expected, header=if_match is not None)
                 if not actor.can_edit_entry_of(current.email):
-                    raise Forbidden("You may only edit your own entries")
+                    raise Forbidden(
+                        actor.refusal(Role.editor, "You may only edit your own entries")
+                    )
                 changes = self._changes(actor, current, values)
                 if not changes:
                     return legacy_record(current)
@@ -230,7 +235,10 @@ class EntryService:
             merged[c.VIDEO_ID] = video_id_for(merged[c.VIDEO_LINK], merged[c.EDIT])
         after = validate_entry(merged, self._taxonomy.current)
         if after[c.EMAIL] != before[c.EMAIL] and not actor.may_credit(after[c.EMAIL]):
-            raise Forbidden("You may not credit an entry to another contributor", field=c.EMAIL)
+            raise Forbidden(
+                actor.refusal(Role.editor, "You may not credit an entry to another contributor"),
+                field=c.EMAIL,
+            )
         return {col: (before[col], after[col]) for col in after if after[col] != before[col]}
 
     def delete(self, actor: Actor, entry_id: int, *, if_match: int | None = None) -> None:
@@ -246,7 +254,9 @@ class EntryService:
                     raise NotFound(f"Entry {entry_id} not found", field="id")
                 self._check_version(current, if_match, header=True)
                 if not actor.can_delete_entry_of(current.email):
-                    raise Forbidden("You may only delete your own entries")
+                    raise Forbidden(
+                        actor.refusal(Role.admin, "You may only delete your own entries")
+                    )
                 row = entries_repo.set_deleted_if_version(
                     session, entry_id, utcnow(), current.version
                 )
@@ -274,7 +284,9 @@ class EntryService:
                 if current is None or current.deleted_at is None:
                     raise NotFound(f"No deleted entry {entry_id}", field="id")
                 if not actor.can_delete_entry_of(current.email):
-                    raise Forbidden("You may only restore your own entries")
+                    raise Forbidden(
+                        actor.refusal(Role.admin, "You may only restore your own entries")
+                    )
                 row = entries_repo.set_deleted_if_version(session, entry_id, None, current.version)
                 if row is None:  # restored or changed between our read and our write
                     continue

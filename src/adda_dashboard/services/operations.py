@@ -307,7 +307,7 @@ class OperationsService:
         """Every level on every server: a new dataset version invalidates every process's
         snapshots at its next request; shared snapshots and user facts go from Redis."""
         if not actor.at_least(Role.admin):
-            raise Forbidden("Only an admin may clear caches")
+            raise Forbidden(actor.refusal(Role.admin, "Only an admin may clear caches"))
         with self._db.write() as session:
             # Every entry re-stamped: every process's copy of the live entries reads them anew.
             entries_repo.stamp_all(session, bump_dataset_version(session))

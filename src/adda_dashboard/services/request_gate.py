@@ -102,7 +102,7 @@ class RequestGate:
             raise Unauthorized("Invalid token")
         token_version, role, is_active, email, dataset_version = facts
         require_current(claims, token_version=int(token_version), is_active=bool(is_active))
-        actor = Actor(user_id=claims.user_id, email=email, role=Role(role))
+        actor = Actor.of_token(claims.user_id, email, Role(role), legacy=claims.legacy)
         return Admission(actor, int(dataset_version))
 
     # User facts --------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ class UserPage:
 def require_admin(actor: Actor, action: str) -> None:
     """403 unless ``actor`` is an admin; ``action`` completes "Only an admin may ..."."""
     if not actor.at_least(Role.admin):
-        raise Forbidden(f"Only an admin may {action}")
+        raise Forbidden(actor.refusal(Role.admin, f"Only an admin may {action}"))
 
 
 def parse_page(value: int | str | None) -> int:

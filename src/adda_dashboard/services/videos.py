@@ -102,7 +102,10 @@ class VideoLibrary:
     def check_entry_editable(self, actor: Actor, entry_id: int) -> None:
         entry = self._entries.get(entry_id)
         if not actor.can_edit_entry_of(str(entry["Email"])):
-            raise Forbidden("You may only attach videos to your own entries", field="entry_id")
+            raise Forbidden(
+                actor.refusal(Role.editor, "You may only attach videos to your own entries"),
+                field="entry_id",
+            )
 
     def receive(self) -> IncomingFile:
         return IncomingFile(self.policy.staging_dir, self.policy.max_upload_bytes)
