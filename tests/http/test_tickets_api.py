@@ -103,12 +103,27 @@ def test_a_signed_in_reporter_is_recorded(client: TestClient, container: Contain
 
 
 @pytest.mark.parametrize("status", ["Open", "In Progress", "Resolved", "Closed"])
-def test_every_ticket_status_is_accepted(
-    client: TestClient, container: Container, status: str
+def test_an_editor_may_raise_a_ticket_in_any_status(
+    client: TestClient, container: Container, editor: dict[str, str], status: str
 ) -> None:
-    response = client.post("/api/ticket", json=frontend_ticket(Status=status))
+    response = client.post("/api/ticket", json=frontend_ticket(Status=status), headers=editor)
     assert response.status_code == 201
     assert [t["Status"] for t in stored_tickets(container)] == [status]
+
+
+@pytest.mark.parametrize("who", ["anonymous", "contributor"])
+@pytest.mark.parametrize("status", ["In Progress", "Resolved", "Closed"])
+def test_a_ticket_raised_by_anyone_else_starts_open(
+    client: TestClient,
+    container: Container,
+    contributor: dict[str, str],
+    who: str,
+    status: str,
+) -> None:
+    headers = contributor if who == "contributor" else {}
+    response = client.post("/api/ticket", json=frontend_ticket(Status=status), headers=headers)
+    assert response.status_code == 201
+    assert [t["Status"] for t in stored_tickets(container)] == ["Open"]
 
 
 def test_every_issue_type_and_a_normalised_vertical_are_accepted(
@@ -343,10 +358,10 @@ def ids(page: dict[str, Any]) -> list[str]:
 
 
 def test_tickets_are_listed_newest_first_under_the_contract_names(
-    client: TestClient, container: Container, viewer: dict[str, str], contributor: dict[str, str]
+    client: TestClient, container: Container, viewer: dict[str, str], editor: dict[str, str]
 ) -> None:
     first = raise_as(client, None, **{"Ticket ID": "TKT-1-1"})
-    second = raise_as(client, contributor, **{"Ticket ID": "TKT-2-2", "Status": "In Progress"})
+    second = raise_as(client, editor, **{"Ticket ID": "TKT-2-2", "Status": "In Progress"})
     page = listed(client, viewer)
     assert ids(page) == [second, first]
     assert (page["count"], page["total"], page["offset"], page["next_offset"]) == (2, 2, 0, None)
@@ -355,7 +370,7 @@ def test_tickets_are_listed_newest_first_under_the_contract_names(
     assert {k: newest[k] for k in CONTRACT_ORDER} == frontend_ticket(
         **{"Ticket ID": "TKT-2-2", "Status": "In Progress"}
     )
-    me = client.get("/api/auth/me", headers=contributor).json()["user"]["email"]
+    me = client.get("/api/auth/me", headers=editor).json()["user"]["email"]
     assert newest["reporter"] == me
     assert page["tickets"][1]["reporter"] is None
     assert newest["created_at"] == newest["updated_at"]
@@ -369,12 +384,12 @@ def test_listing_needs_a_signed_in_user(client: TestClient) -> None:
 
 
 def test_each_filter_narrows_the_list(
-    client: TestClient, viewer: dict[str, str], contributor: dict[str, str]
+    client: TestClient, viewer: dict[str, str], contributor: dict[str, str], editor: dict[str, str]
 ) -> None:
     open_teaching = raise_as(client, contributor, **{"Ticket ID": "TKT-10-1"})
     closed_ssc = raise_as(
         client,
-        None,
+        editor,
         **{
             "Ticket ID": "TKT-10-2",
             "Vertical": "SSC",

@@ -162,6 +162,8 @@ class TicketService:
         }
 
     def raise_ticket(self, actor: Actor | None, body: Any) -> dict[str, Any]:
+        """Store a new ticket; only an editor or admin may raise one in a status other than
+        Open (a stored ticket's status is triage's word)."""
         if not body:
             raise Invalid("No ticket data provided", field="body")
         if not isinstance(body, Mapping):
@@ -182,6 +184,8 @@ class TicketService:
             for col in c.TICKET_COLUMNS
         }
         self._check(values)
+        # Triage is editors' work: anyone else's ticket starts Open whatever status it names.
+        status = values["Status"] if can_change_status(actor) else OPEN_STATUS
         taken = Conflict(f"Ticket ID {values['Ticket ID']!r} already exists", field="Ticket ID")
         with self._db.write() as session:
             if tickets_repo.exists_with_ticket_id(session, values["Ticket ID"]):
@@ -193,7 +197,7 @@ class TicketService:
                 exam=values["Exam Name"],
                 subject=values["Subject"],
                 issue_type=values["Issue Type"],
-                status=values["Status"],
+                status=status,
                 issue_text=values["Issue Text"],
                 reporter_email=actor.email if actor else None,
                 # One instant for both, so an unchanged ticket reads as such.
