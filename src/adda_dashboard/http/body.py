@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from fastapi import Request
 
+from adda_dashboard.domain.bounds import ascii_digits
 from adda_dashboard.domain.entry_rules import json_type
 from adda_dashboard.errors import Invalid, PayloadTooLarge, UnsupportedMediaType
 
@@ -35,7 +36,7 @@ async def json_body(request: Request) -> Any:
         f"The body is larger than {MAX_JSON_BODY_BYTES} bytes", field="body"
     )
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_JSON_BODY_BYTES:
+    if declared and ascii_digits(declared) and int(declared) > MAX_JSON_BODY_BYTES:
         raise too_large
     chunks: list[bytes] = []
     size = 0

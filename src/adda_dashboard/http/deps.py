@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 
 from adda_dashboard.bootstrap import Container
+from adda_dashboard.domain.bounds import MAX_ID, MAX_OFFSET, ascii_digits
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Invalid
 from adda_dashboard.http.body import json_body
@@ -18,6 +19,10 @@ def get_container(request: Request) -> Container:
 
 ContainerDep = Annotated[Container, Depends(get_container)]
 JsonBody = Annotated[Any, Depends(json_body)]
+# Integer parameters, bounded so that no number reaches the database out of its range.
+RowId = Annotated[int, Path(ge=1, le=MAX_ID, description="A stored row's id")]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Rows to skip")]
+VersionParam = Annotated[int | None, Query(ge=1, le=MAX_ID, description="The row's version")]
 
 ANONYMOUS_READER = Actor(user_id=None, email="anonymous@localhost", role=Role.viewer)
 
@@ -54,7 +59,7 @@ def if_match_version(request: Request) -> int | None:
     if not raw:
         return None
     value = raw.strip().removeprefix("W/").strip('"')
-    if not value.isdigit():
+    if not ascii_digits(value) or int(value) > MAX_ID:
         raise Invalid('If-Match must be an entry version such as "3"', field="If-Match")
     return int(value)
 

@@ -16,6 +16,7 @@ import orjson
 
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.repositories import entries as entries_repo
+from adda_dashboard.domain.bounds import MAX_ID
 from adda_dashboard.domain.columns import CONTENT_TYPES, EditStatus
 from adda_dashboard.domain.entry_rules import SUB_CATEGORIES, clean_text, is_email_syntax
 from adda_dashboard.domain.records import legacy_record
@@ -34,7 +35,6 @@ FILTER_CHOICES: dict[str, tuple[str, ...]] = {
 # Vertical, exam and subject names (taxonomy.json) use letters, digits and these.
 LABEL_PUNCTUATION = " &()+-./_"
 INT_SORTS = frozenset({"id", "sr_no"})
-MAX_ID = 2**31 - 1
 MAX_BIGINT = 2**63 - 1
 MAX_CURSOR_TEXT = 2048
 _DIGITS = re.compile(r"[0-9]{1,9}")

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Path, Request
 
 from adda_dashboard.domain import columns as c
+from adda_dashboard.domain.bounds import MAX_ID
 from adda_dashboard.http.deps import (
     ContainerDep,
     CurrentActor,
@@ -19,7 +20,7 @@ from adda_dashboard.http.snapshots import cached_snapshot, page_snapshot_name
 
 router = APIRouter(prefix="/api", tags=["entries"])
 
-EntryId = Path(ge=1, le=2**31 - 1, description="The entry's stable id (the `id` of a record)")
+EntryId = Path(ge=1, le=MAX_ID, description="The entry's stable id (the `id` of a record)")
 
 
 def _with_etag(payload: dict[str, Any], version: int, status: int = 200) -> OrjsonResponse:

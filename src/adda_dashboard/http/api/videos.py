@@ -9,8 +9,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 
+from adda_dashboard.domain.bounds import ascii_digits
 from adda_dashboard.errors import Invalid
-from adda_dashboard.http.deps import ContainerDep, CurrentActor, ReadingActor
+from adda_dashboard.http.deps import ContainerDep, CurrentActor, Offset, ReadingActor
 from adda_dashboard.http.uploads import receive_upload
 from adda_dashboard.services.video_files import clean_label, safe_original_name
 from adda_dashboard.services.videos import Provenance, VideoLibrary
@@ -35,7 +36,7 @@ def parse_entry_id(raw: str | None) -> int | None:
     if raw is None or raw.strip() == "":
         return None
     value = raw.strip()
-    if not value.isdigit() or int(value) < 1 or len(value) > 12:
+    if not ascii_digits(value) or int(value) < 1 or len(value) > 12:
         raise Invalid("'entry_id' must be a positive whole number", field="entry_id")
     return int(value)
 
@@ -55,7 +56,7 @@ async def upload_video(
     await run_in_threadpool(
         library.authorize_upload,
         actor,
-        declared_length=int(declared) if declared and declared.isdigit() else None,
+        declared_length=int(declared) if declared and ascii_digits(declared) else None,
         entry_id=query_entry,
     )
     parsed = await receive_upload(request, library.receive)
@@ -92,7 +93,7 @@ def list_videos(
     container: ContainerDep,
     _actor: ReadingActor,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     return container.videos.list(limit=limit, offset=offset)
 

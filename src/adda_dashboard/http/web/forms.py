@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from adda_dashboard.domain.bounds import ascii_digits
 from adda_dashboard.errors import Invalid, PayloadTooLarge
 
 MAX_FORM_BYTES = 64 * 1024
@@ -14,7 +15,7 @@ MAX_FORM_BYTES = 64 * 1024
 async def form_fields(request: Request) -> dict[str, str]:
     """The posted fields; a repeated field keeps its last value, as the API's query strings do."""
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_FORM_BYTES:
+    if declared and ascii_digits(declared) and int(declared) > MAX_FORM_BYTES:
         raise PayloadTooLarge(f"A form may hold at most {MAX_FORM_BYTES // 1024} KiB", field="body")
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind not in ("application/x-www-form-urlencoded", "multipart/form-data"):

@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import AppError
-from adda_dashboard.http.deps import ContainerDep, CurrentActor
+from adda_dashboard.http.deps import ContainerDep, CurrentActor, RowId
 from adda_dashboard.http.web.forms import form_fields
 from adda_dashboard.http.web.templating import is_htmx, render
 from adda_dashboard.services.admin_console import AdminConsole
@@ -115,13 +115,13 @@ async def _change(
 
 @router.post("/admin/users/{user_id}/role")
 async def change_role(
-    request: Request, user_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, user_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return await _change(request, actor, container, user_id, "role")
 
 
 @router.post("/admin/users/{user_id}/active")
 async def change_active(
-    request: Request, user_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, user_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return await _change(request, actor, container, user_id, "active")

@@ -20,7 +20,7 @@ from adda_dashboard.domain.entry_rules import SUB_CATEGORIES
 from adda_dashboard.domain.roles import Actor
 from adda_dashboard.domain.taxonomy import Taxonomy
 from adda_dashboard.errors import AppError, Conflict, Invalid
-from adda_dashboard.http.deps import ContainerDep, CurrentActor
+from adda_dashboard.http.deps import ContainerDep, CurrentActor, RowId, VersionParam
 from adda_dashboard.http.web.forms import form_fields
 from adda_dashboard.http.web.templating import is_htmx, render
 
@@ -182,14 +182,14 @@ def _row(request: Request, actor: Actor, entry: dict[str, Any]) -> Response:
 
 @router.get("/entries/{entry_id:int}/edit")
 def edit_row(
-    request: Request, entry_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, entry_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return _edit_row(request, container, actor, container.entries.editable(actor, entry_id))
 
 
 @router.get("/entries/{entry_id:int}/row")
 def plain_row(
-    request: Request, entry_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, entry_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return _row(request, actor, container.entries.get(entry_id))
 
@@ -214,7 +214,7 @@ def differences(mine: dict[str, str], current: dict[str, Any]) -> list[dict[str,
 
 @router.put("/entries/{entry_id:int}")
 async def save_row(
-    request: Request, entry_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, entry_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     fields = await form_fields(request)
     if not fields.get(c.VERSION_KEY):
@@ -264,10 +264,10 @@ async def _conflict(
 @router.delete("/entries/{entry_id:int}")
 def delete_row(
     request: Request,
-    entry_id: int,
+    entry_id: RowId,
     actor: CurrentActor,
     container: ContainerDep,
-    version: int | None = Query(None, ge=1),
+    version: VersionParam = None,
 ) -> Response:
     """Soft delete; the answer is a row that offers to undo it. With ``version`` (the row's
     ``data-version``) a delete of a row changed meanwhile is refused."""
@@ -279,6 +279,6 @@ def delete_row(
 
 @router.post("/entries/{entry_id:int}/restore")
 def restore_row(
-    request: Request, entry_id: int, actor: CurrentActor, container: ContainerDep
+    request: Request, entry_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return _row(request, actor, container.entries.restore(actor, entry_id))

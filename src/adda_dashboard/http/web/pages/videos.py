@@ -20,6 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from adda_dashboard.domain.bounds import MAX_PAGE_NUMBER
 from adda_dashboard.domain.columns import CONTENT_TYPES
 from adda_dashboard.domain.downloads import ACTIVE_STATUSES, JobStatus
 from adda_dashboard.domain.roles import Actor, Role
@@ -33,11 +34,10 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 PAGE_SIZE = 20
 RECENT_JOBS = 10
-MAX_PAGE = 1_000_000
 STREAM_CHUNK = 1024 * 1024
 # Fired on <body> when the library has changed, so the library section reloads itself.
 LIBRARY_CHANGED = "videos-changed"
-PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+PageNumber = Annotated[int, Query(ge=1, le=MAX_PAGE_NUMBER)]
 
 
 # Display -------------------------------------------------------------------------------------
