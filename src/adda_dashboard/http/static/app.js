@@ -11,6 +11,11 @@
       if (alert) { alert.setAttribute("tabindex", "-1"); alert.focus(); }
     }
   });
+  // Dismiss buttons of messages (no inline handlers: the pages' policy allows only script files).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-dismiss]");
+    if (button && button.parentElement) { button.parentElement.remove(); }
+  });
   // A network failure (server down) is said, not silently swallowed.
   document.addEventListener("htmx:sendError", function () {
     var flash = document.getElementById("flash");

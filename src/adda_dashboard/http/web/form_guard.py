@@ -20,6 +20,7 @@ from starlette.responses import Response
 
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.errors import Forbidden
+from adda_dashboard.http.web.session import is_https
 
 COOKIE = "adda_form"
 FIELD = "csrf_token"
@@ -54,7 +55,7 @@ def remember(response: Response, request: Request, nonce: str) -> None:
         max_age=MAX_AGE_S,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=is_https(request),
         path="/ui",
     )
 

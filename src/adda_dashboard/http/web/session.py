@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adda_dashboard.bootstrap import Container
+from adda_dashboard.http.security_headers import came_over_https
 
 COOKIE = "adda_session"
 CSRF_HEADER = b"x-csrf-token"
@@ -45,15 +46,21 @@ def csrf_token_for(container: Container, token: str) -> str:
     return container.signer.bind(token)
 
 
-def set_session_cookie(response: Response, container: Container, token: str) -> None:
-    settings = container.settings
+def is_https(request: Request) -> bool:
+    """Whether the browser reached us over https, directly or through a trusted proxy."""
+    settings = request.app.state.container.settings
+    return came_over_https(request.scope, settings.trusted_proxy_networks)
+
+
+def set_session_cookie(request: Request, response: Response, token: str) -> None:
+    settings = request.app.state.container.settings
     response.set_cookie(
         COOKIE,
         token,
         max_age=settings.token_ttl_hours * 3600,
         httponly=True,
         samesite="lax",
-        secure=settings.public_base_url.startswith("https://"),
+        secure=settings.public_base_url.startswith("https://") or is_https(request),
         path="/",
     )
 

@@ -25,7 +25,7 @@ def _signed_in(container: Any, session: dict[str, Any], target: str, request: Re
         response = Response(status_code=204, headers={"HX-Redirect": target})
     else:
         response = RedirectResponse(target, status_code=303)
-    set_session_cookie(response, container, session["token"])
+    set_session_cookie(request, response, session["token"])
     return response
 
 
