@@ -22,6 +22,7 @@ from adda_dashboard.http.fast_reads import FastReads, FrontDoor
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.rate_limiting import RateLimitMiddleware
 from adda_dashboard.http.responses import OrjsonResponse
+from adda_dashboard.http.security_headers import SecurityHeadersMiddleware
 from adda_dashboard.http.web import install as install_dashboard
 from adda_dashboard.http.web.session import SessionCookieMiddleware
 from adda_dashboard.logging_setup import configure_logging
@@ -119,6 +120,11 @@ def create_app(
         allow_headers=CORS_HEADERS,
         expose_headers=["Content-Type", "Authorization", "ETag", "X-Request-ID", "Retry-After"],
         max_age=3600,
+    )
+    app.add_middleware(
+        SecurityHeadersMiddleware,
+        google_sign_in=bool(settings.google_client_id),
+        trusted_proxies=settings.trusted_proxy_networks,
     )
     app.add_middleware(RequestIdMiddleware)
     # Counts every answer, fast path included.
