@@ -6,6 +6,17 @@ dies and recycles one whose memory keeps growing; in each worker the HTTP protoc
 off the interpreter lock, and the app on uvloop. One runtime thread per worker (``st``): with a
 worker per core, more threads only contend. Measured against Gunicorn + Uvicorn with the
 benchmark harness: see the README ("Benchmarks") and ``server.py``.
+
+Slow clients: Granian closes a connection whose request headers have not all arrived within
+``ADDA_HEADER_TIMEOUT_SECONDS`` (hyper's header read timeout, which also bounds the idle time
+between requests), without an answer; the minimum body pace is the app's (``http/body_rate.py``).
+The per-address connection cap (``ADDA_MAX_CONNECTIONS_PER_ADDRESS``) cannot be had here:
+Granian accepts and reads connections in Rust and offers no hook or setting per client address,
+and the app sees a request only once its headers are complete, never a connection. Its
+backpressure (the profile's connections per worker) counts connections still sending headers,
+so one address holding that many makes other clients wait, up to the header timeout, for a
+place. Behind a reverse proxy that limits connections per address (nginx's ``limit_conn``) this
+does not arise; without one, use the default server.
 """
 
 from __future__ import annotations
@@ -70,7 +81,9 @@ def granian_options(settings: Settings, profile: Profile, workers: int | None) -
         "websockets": False,
         "backlog": profile.backlog,
         "backpressure": profile.worker_connections,
-        "http1_settings": HTTP1Settings(header_read_timeout=profile.timeout * 1000),
+        "http1_settings": HTTP1Settings(
+            header_read_timeout=round(settings.header_timeout_seconds * 1000)
+        ),
         "log_level": LogLevels(settings.log_level.lower()),
         "log_dictconfig": log_config(settings),
         "log_access": False,  # the app writes it (``adapters/access_log.py``)

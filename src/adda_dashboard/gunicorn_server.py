@@ -4,7 +4,8 @@ workers (``--server granian``: ``granian_server.py``).
 Gunicorn gives the process management (graceful restart on HUP, worker recycling with jitter,
 timeouts, a pid file); each worker runs the ASGI app on uvloop + httptools. Each worker listens
 on its own socket (``SO_REUSEPORT``), so the kernel spreads new connections evenly over them,
-and accepts every connection waiting at once (see ``WorkerServer``).
+and accepts every connection waiting at once (see ``WorkerServer``). Slow and greedy clients
+meet a header deadline and a per-address cap as they are accepted (``connection_guards.py``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import socket
 import sys
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from gunicorn.app.base import BaseApplication
@@ -23,6 +25,7 @@ from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
 
 from adda_dashboard.adapters import metrics
+from adda_dashboard.connection_guards import AddressCap, HeaderDeadlineProtocol, per_worker
 from adda_dashboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -41,21 +44,31 @@ class WorkerServer(Server):
     worker serves hundreds of ready connections (tens of milliseconds), so a burst of new
     connections waited seconds in the listen queue (500 at once: some for 6 s). Here the worker
     accepts everything waiting each time the socket is readable, and hands each connection to
-    the same protocol Uvicorn would have used.
+    Uvicorn's protocol for httptools, with a deadline for each request's headers; connections
+    from one address past the cap are closed as they are accepted.
     """
+
+    def __init__(self, config: Any, *, header_timeout: float, cap: AddressCap) -> None:
+        super().__init__(config=config)
+        self.header_timeout = header_timeout
+        self.cap = cap
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=[] if sockets is not None else None)
         if sockets is not None:
             config = self.config
 
-            def create_protocol() -> asyncio.Protocol:
-                return config.http_protocol_class(  # type: ignore[call-arg]
-                    config=config, server_state=self.server_state, app_state=self.lifespan.state
+            def create_protocol(on_closed: Callable[[], None]) -> asyncio.Protocol:
+                return HeaderDeadlineProtocol(
+                    config=config,
+                    server_state=self.server_state,
+                    app_state=self.lifespan.state,
+                    header_timeout=self.header_timeout,
+                    on_closed=on_closed,
                 )
 
             loop = asyncio.get_running_loop()
-            self.acceptors = [Acceptor(loop, sock, create_protocol) for sock in sockets]
+            self.acceptors = [Acceptor(loop, sock, create_protocol, self.cap) for sock in sockets]
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Each worker has a socket of its own in the port's group: closing it resets the
@@ -75,7 +88,8 @@ class WorkerServer(Server):
 
 
 class Acceptor:
-    """Accepts every connection waiting on a listening socket whenever it is readable."""
+    """Accepts every connection waiting on a listening socket whenever it is readable, and
+    closes at once those of an address over its cap."""
 
     BATCH = 1024  # at most this many per wake-up, so one burst cannot hold the loop forever
     PAUSE_S = 1.0  # out of file descriptors: stop accepting for a moment (as asyncio does)
@@ -84,11 +98,13 @@ class Acceptor:
         self,
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
-        protocol_factory: Callable[[], asyncio.Protocol],
+        protocol_factory: Callable[[Callable[[], None]], asyncio.Protocol],
+        cap: AddressCap,
     ) -> None:
         self._loop = loop
         self._sock = sock
         self._factory = protocol_factory
+        self._cap = cap
         self._tasks: set[asyncio.Task[Any]] = set()
         sock.setblocking(False)
         loop.add_reader(sock.fileno(), self.accept_waiting)
@@ -97,7 +113,7 @@ class Acceptor:
     def accept_waiting(self) -> None:
         for _ in range(self.BATCH):
             try:
-                conn, _address = self._sock.accept()
+                conn, address = self._sock.accept()
             except (BlockingIOError, InterruptedError, ConnectionAbortedError):
                 return
             except OSError as exc:
@@ -106,16 +122,24 @@ class Acceptor:
                     self._loop.call_later(self.PAUSE_S, self._resume)
                     log.warning("accept paused: %s", exc)
                 return
+            release = self._cap.admit(conn.family, address)
+            if release is None:
+                conn.close()
+                continue
             conn.setblocking(False)
             if conn.family in (socket.AF_INET, socket.AF_INET6):
                 conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            task = self._loop.create_task(self._loop.connect_accepted_socket(self._factory, conn))
+            factory = partial(self._factory, release)
+            task = self._loop.create_task(self._loop.connect_accepted_socket(factory, conn))
             self._tasks.add(task)
-            task.add_done_callback(self._settled)
+            task.add_done_callback(partial(self._settled, release))
 
-    def _settled(self, task: asyncio.Task[Any]) -> None:
+    def _settled(self, release: Callable[[], None], task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            release()
+        elif task.exception() is not None:
+            release()
             log.debug("connection dropped before it started: %s", task.exception())
 
     def _resume(self) -> None:
@@ -130,7 +154,8 @@ class Acceptor:
 
 
 class Worker(UvicornWorker):
-    """Uvicorn worker that honours Gunicorn's ``worker_connections`` as its concurrency limit."""
+    """Uvicorn worker that honours Gunicorn's ``worker_connections`` as its concurrency limit
+    and guards its connections with the settings the server was started with."""
 
     CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "uvloop", "http": "httptools"}
 
@@ -140,7 +165,14 @@ class Worker(UvicornWorker):
 
     async def _serve(self) -> None:
         self.config.app = self.wsgi
-        server = WorkerServer(config=self.config)
+        settings: Settings = self.app.settings
+        cap = AddressCap(
+            per_worker(settings.max_connections_per_address, self.cfg.workers),
+            settings.trusted_proxy_networks,
+        )
+        server = WorkerServer(
+            config=self.config, header_timeout=settings.header_timeout_seconds, cap=cap
+        )
         self._install_sigquit_handler()
         await server.serve(sockets=self.sockets)
         if not server.started:
@@ -152,8 +184,9 @@ def _child_exit(_server: Any, worker: Any) -> None:
 
 
 class ProductionServer(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any]) -> None:
+    def __init__(self, options: dict[str, Any], settings: Settings) -> None:
         self.options = options
+        self.settings = settings  # the workers' connection guards read theirs here
         super().__init__()
 
     def load_config(self) -> None:
@@ -191,4 +224,4 @@ def gunicorn_options(settings: Settings, profile: Profile, workers: int | None) 
 
 
 def run(settings: Settings, profile: Profile, workers: int | None) -> None:
-    ProductionServer(gunicorn_options(settings, profile, workers)).run()
+    ProductionServer(gunicorn_options(settings, profile, workers), settings).run()

@@ -74,6 +74,14 @@ class Settings(BaseSettings):
     pid_file: Path | None = None  # production server; default var/server.pid
     log_level: str = "INFO"
     log_json: bool = False
+    # Slow and greedy clients (README "Running in production"): a connection's request line and
+    # headers must arrive within the header timeout; a body must keep up a minimum pace after a
+    # grace (0: no floor); one address may hold at most so many connections (trusted proxies
+    # exempt; Gunicorn + Uvicorn only).
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=3600)
+    min_body_bytes_per_second: int = Field(default=1024, ge=0, le=1024 * 1024 * 1024)
+    body_grace_seconds: float = Field(default=30.0, gt=0, le=3600)
+    max_connections_per_address: int = Field(default=256, ge=1, le=1_000_000)
 
     # Authentication.
     jwt_secret: SecretStr | None = None
