@@ -18,6 +18,7 @@ from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.http import errors
 from adda_dashboard.http.api import auth, downloads, entries, meta, ops, reports, tickets, videos
+from adda_dashboard.http.body_rate import BodyRateMiddleware
 from adda_dashboard.http.fast_reads import FastReads, FrontDoor
 from adda_dashboard.http.middleware import MetricsMiddleware, RequestIdMiddleware
 from adda_dashboard.http.rate_limiting import RateLimitMiddleware
@@ -112,6 +113,12 @@ def create_app(
     app.add_middleware(FastReads)  # innermost: CORS and request ids wrap its answers too
     app.add_middleware(RateLimitMiddleware)  # before the fast path, so it is limited too
     app.add_middleware(SessionCookieMiddleware)  # the dashboard's cookie becomes a bearer token
+    # Slow bodies cut off with a 408 that still carries CORS headers, a request id and a count.
+    app.add_middleware(
+        BodyRateMiddleware,
+        min_bytes_per_second=settings.min_body_bytes_per_second,
+        grace_seconds=settings.body_grace_seconds,
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
