@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
+from adda_dashboard.adapters.address_guard import Resolver, system_resolver
 from adda_dashboard.adapters.queue import BackgroundWorker
 from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import Container, bootstrap
@@ -61,7 +62,7 @@ def video_settings(root: Path, **overrides: Any) -> dict[str, Any]:
     values: dict[str, Any] = {
         "log_dir": root / "logs",
         "video_min_free_disk_mb": 0,
-        "download_allow_private": True,
+        "download_allow_loopback": True,  # the stand-in video hosts listen on 127.0.0.1
         "download_retry_wait_seconds": 0.01,
         "job_heartbeat_seconds": 0.2,
         "worker_poll_seconds": 0.1,
@@ -81,18 +82,19 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> Samples:
 def video_stack(
     container: Container, database_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., VideoStack]]:
-    """``video_stack(**settings)``: an app with its own var dir over the emptied database."""
+    """``video_stack(resolver=..., **settings)``: an app with its own var dir over the emptied
+    database; ``resolver`` stands in for DNS in the download address guard."""
     with ExitStack() as stack:
         count = 0
 
-        def build(**overrides: Any) -> VideoStack:
+        def build(*, resolver: Resolver = system_resolver, **overrides: Any) -> VideoStack:
             nonlocal count
             count += 1
             root = tmp_path / f"app{count}"
             settings = make_settings(
                 database_url, root / "var", **video_settings(root, **overrides)
             )
-            own = bootstrap(settings, run_migrations=False)
+            own = bootstrap(settings, run_migrations=False, resolver=resolver)
             own.taxonomy.load_packaged()
             stack.callback(own.close)
             client = stack.enter_context(TestClient(create_app(container=own)))

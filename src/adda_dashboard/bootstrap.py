@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from adda_dashboard.adapters.address_guard import Resolver, system_resolver
 from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
 from adda_dashboard.adapters.metrics import instruments
 from adda_dashboard.adapters.queue import JobQueue
@@ -68,8 +69,16 @@ class Container:
             self.redis.close()
 
 
-def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Container:
-    """Build the container. SQLite databases are migrated on start unless told otherwise."""
+def bootstrap(
+    settings: Settings,
+    *,
+    run_migrations: bool | None = None,
+    resolver: Resolver = system_resolver,
+) -> Container:
+    """Build the container. SQLite databases are migrated on start unless told otherwise.
+
+    ``resolver`` answers host names for the download address guard; tests pass their own.
+    """
     # The secret first: a production start without one stops before touching anything.
     secret = resolve_secret(
         settings.jwt_secret.get_secret_value() if settings.jwt_secret else None,
@@ -121,7 +130,7 @@ def bootstrap(settings: Settings, *, run_migrations: bool | None = None) -> Cont
     snapshots.on_event = lambda name, event: instruments().cache_events.labels(name, event).inc()
     gate = RequestGate(db, signer, versions, redis, key_prefix=settings.cache_prefix)
     db.after_commit.append(gate.forget_users_changed)
-    video = build_video_services(settings, db, entries)
+    video = build_video_services(settings, db, entries, resolver=resolver)
     reports = ReportService(db, live)
     return Container(
         settings=settings,

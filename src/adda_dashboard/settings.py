@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_CORS_ORIGINS = [
@@ -129,7 +129,15 @@ class Settings(BaseSettings):
     gdrive_share_publicly: bool = True
     gdrive_chunk_mb: int = Field(default=8, ge=1, le=1024)
     # Downloads (yt-dlp) and the job queue (Huey: SQLite file, or Redis when redis_url is set).
-    download_allow_private: bool = False
+    # For tests only: lets downloads reach stand-in servers on 127.0.0.0/8 and ::1, and nothing
+    # else (README "Which addresses a download may reach"). ADDA_DOWNLOAD_ALLOW_PRIVATE is its
+    # former name, still read.
+    download_allow_loopback: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "download_allow_loopback", "adda_download_allow_loopback", "adda_download_allow_private"
+        ),
+    )
     download_queue_limit: int = Field(default=50, ge=1, le=100_000)
     download_user_limit: int = Field(default=5, ge=1, le=10_000)
     download_max_attempts: int = Field(default=3, ge=1, le=20)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from adda_dashboard.adapters.downloader import Downloader, check_host_is_public
+from adda_dashboard.adapters.address_guard import AddressGuard, Resolver, system_resolver
+from adda_dashboard.adapters.downloader import Downloader
 from adda_dashboard.adapters.queue import JobQueue, build_huey
 from adda_dashboard.adapters.storage import build_storage, staging_dir
 from adda_dashboard.adapters.video_log import VideoLog
@@ -27,7 +28,14 @@ class VideoServices:
     downloads: DownloadService
 
 
-def build_video_services(settings: Settings, db: Database, entries: EntryService) -> VideoServices:
+def build_video_services(
+    settings: Settings,
+    db: Database,
+    entries: EntryService,
+    *,
+    resolver: Resolver = system_resolver,
+) -> VideoServices:
+    """``resolver`` answers host names for the download guard (tests stand in for DNS)."""
     max_bytes = settings.video_max_upload_mb * MB
     library = VideoLibrary(
         db,
@@ -43,12 +51,16 @@ def build_video_services(settings: Settings, db: Database, entries: EntryService
         VideoLog.from_settings(settings),
     )
     queue = JobQueue(build_huey(settings), poll_seconds=settings.worker_poll_seconds)
+    # One guard judges both the submitted URL and, in the worker, every connection made.
+    guard = AddressGuard(allow_loopback=settings.download_allow_loopback, resolver=resolver)
     downloads = DownloadService(
         db,
         queue,
         library,
         Downloader(
-            socket_timeout_s=settings.download_socket_timeout_seconds, max_filesize=max_bytes
+            guard,
+            socket_timeout_s=settings.download_socket_timeout_seconds,
+            max_filesize=max_bytes,
         ),
         DownloadPolicy(
             queue_limit=settings.download_queue_limit,
@@ -56,14 +68,13 @@ def build_video_services(settings: Settings, db: Database, entries: EntryService
             max_attempts=settings.download_max_attempts,
             retry_wait_s=settings.download_retry_wait_seconds,
             retry_after_s=settings.download_retry_after_seconds,
-            allow_private=settings.download_allow_private,
             heartbeat_s=settings.job_heartbeat_seconds,
             stale_after_s=settings.job_stale_after_seconds,
             keep_days=settings.download_records_keep_days,
             socket_timeout_s=settings.download_socket_timeout_seconds,
             sync_timeout_s=settings.download_sync_timeout_seconds,
         ),
-        check_host=check_host_is_public,
+        check_host=guard.check_host,
     )
     tasks.register(queue, downloads, library)
     return VideoServices(queue=queue, videos=library, downloads=downloads)

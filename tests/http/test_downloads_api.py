@@ -247,7 +247,7 @@ def test_a_queued_job_can_be_cancelled_and_then_never_runs(
 def test_private_addresses_and_other_schemes_are_refused(
     video_stack: StackFactory, url: str, fragment: str
 ) -> None:
-    stack = video_stack(download_allow_private=False)
+    stack = video_stack(download_allow_loopback=False)
     headers = stack.headers()
     response = stack.client.post(
         "/api/download-youtube", json={"youtube_url": url}, headers=headers

@@ -36,7 +36,7 @@ def process_env(stack: VideoStack, database_url: str) -> dict[str, str]:
         stack.root / "var",
         ADDA_JWT_SECRET=TEST_SECRET,
         ADDA_LOG_DIR=str(stack.root / "logs"),
-        ADDA_DOWNLOAD_ALLOW_PRIVATE="true",
+        ADDA_DOWNLOAD_ALLOW_LOOPBACK="true",
         ADDA_VIDEO_MIN_FREE_DISK_MB="0",
         ADDA_JOB_HEARTBEAT_SECONDS="0.2",
         ADDA_WORKER_POLL_SECONDS="0.1",

@@ -1,18 +1,19 @@
 """Fetching a video with yt-dlp into a directory of the caller's choosing.
 
 One attempt per call: retries, progress storage and clean-up belong to the service. yt-dlp's
-own retries are off so that every retry is visible, counted and backed off in one place.
+own retries are off so that every retry is visible, counted and backed off in one place. Every
+connection yt-dlp makes goes through the address guard (``guarded_ytdlp``); a connection the
+guard refused fails the download as ``AddressRefused``, whatever yt-dlp made of it.
 """
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from adda_dashboard.domain.downloads import is_public_address
+from adda_dashboard.adapters.address_guard import AddressGuard, AddressRefused, GuardedConnections
 
 ProgressCallback = Callable[[dict[str, Any]], None]
 INFO_KEYS = ("id", "title", "duration", "uploader", "upload_date", "view_count", "description")
@@ -28,28 +29,10 @@ class DownloadFailed(Exception):
         self.tries = 1
 
 
-class AddressRefused(Exception):
-    """The URL's host resolves to an address this server must not fetch from."""
-
-
 @dataclass(frozen=True)
 class Downloaded:
     path: Path
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def check_host_is_public(host: str, port: int | None = None) -> None:
-    """Refuse hosts that resolve to private, loopback or link-local addresses (SSRF)."""
-    try:
-        infos = socket.getaddrinfo(host, port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror as exc:
-        raise AddressRefused(f"The host {host!r} could not be resolved") from exc
-    for info in infos:
-        address = str(info[4][0])
-        if not is_public_address(address):
-            raise AddressRefused(
-                f"The host {host!r} resolves to a private or local address, which is not allowed"
-            )
 
 
 class _Log:
@@ -72,7 +55,8 @@ class _Log:
 
 
 class Downloader:
-    def __init__(self, *, socket_timeout_s: float, max_filesize: int) -> None:
+    def __init__(self, guard: AddressGuard, *, socket_timeout_s: float, max_filesize: int) -> None:
+        self.guard = guard
         self.socket_timeout_s = socket_timeout_s
         self.max_filesize = max_filesize
 
@@ -80,8 +64,11 @@ class Downloader:
         """Download ``url`` into the empty directory ``dest``; DownloadFailed on any failure.
 
         ``on_progress`` gets yt-dlp's progress dicts; an exception it raises aborts the download.
+        AddressRefused when the download was sent to an address the guard refused.
         """
-        import yt_dlp
+        import yt_dlp  # heavy: imported by the worker's first download, not by the web app
+
+        from adda_dashboard.adapters.guarded_ytdlp import GuardedYoutubeDL
 
         log = _Log()
         options: dict[str, Any] = {
@@ -103,14 +90,17 @@ class Downloader:
             "restrictfilenames": True,
             "windowsfilenames": True,
         }
+        connections = self.guard.connections()
         try:
-            with yt_dlp.YoutubeDL(options) as ydl:
+            with GuardedYoutubeDL(options, connections) as ydl:
                 info = ydl.extract_info(url, download=True)
         except yt_dlp.utils.DownloadError as exc:
+            _raise_first_refusal(connections)
             cause = exc.exc_info[1] if exc.exc_info and exc.exc_info[1] else None
             if cause is not None and not isinstance(cause, yt_dlp.utils.YoutubeDLError):
                 raise cause from exc  # our own progress callback's exception: let it through
             raise DownloadFailed(str(exc.msg or exc)) from exc
+        _raise_first_refusal(connections)
         if log.errors and info is None:
             raise DownloadFailed(log.errors[-1])
         files = [p for p in dest.iterdir() if p.is_file() and not p.name.endswith(".part")]
@@ -119,6 +109,14 @@ class Downloader:
                 raise DownloadFailed("File is larger than max-filesize")
             raise DownloadFailed(log.errors[-1] if log.errors else "No file was downloaded")
         return Downloaded(path=files[0], info=_summary(info or {}))
+
+
+def _raise_first_refusal(connections: GuardedConnections) -> None:
+    """A refusal fails the download even when yt-dlp carried on (a fallback format, a swallowed
+    error): the host pointed it at an address it must not reach."""
+    if connections.refused:
+        refusal = connections.refused[0]
+        raise AddressRefused(refusal.message, host=refusal.host, address=refusal.address)
 
 
 def _summary(info: dict[str, Any]) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """Running one download job on a worker: claim, heartbeat, fetch with retries, store, finish.
 
 Transient network errors are retried with exponential backoff (tenacity); yt-dlp's refusals
-(bot check, 403, unavailable) are not, and reach the user in plain words. Whatever happens, the
-job's working directory, and so any partial file, is removed.
+(bot check, 403, unavailable) are not, and reach the user in plain words. Neither is a
+connection the address guard refused (a redirect, a URL found in a page or a DNS answer that
+points at a private or local address): the same host would only point there again. Whatever
+happens, the job's working directory, and so any partial file, is removed.
 """
 
 from __future__ import annotations
@@ -18,12 +20,18 @@ from typing import TYPE_CHECKING, Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential
 
+from adda_dashboard.adapters.address_guard import AddressRefused
 from adda_dashboard.adapters.downloader import Downloaded, Downloader, DownloadFailed
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import DownloadJob, Video
 from adda_dashboard.db.repositories import download_jobs as jobs_repo
-from adda_dashboard.domain.downloads import JobStatus, explain, is_transient
+from adda_dashboard.domain.downloads import (
+    JobStatus,
+    explain,
+    is_transient,
+    refused_connection_message,
+)
 from adda_dashboard.domain.roles import SYSTEM, Actor, Role
 from adda_dashboard.errors import AppError
 from adda_dashboard.services.video_files import ensure_free_space
@@ -107,6 +115,8 @@ class DownloadRunner:
                 self._complete(job, attempt, video, duplicate, fetched.info)
         except JobTakenAway:
             self._library.log.record("download_abandoned", id=job_id, attempt=attempt)
+        except AddressRefused as exc:
+            self._fail(job_id, attempt, refused_connection_message(exc.address or exc.host))
         except DownloadFailed as exc:
             message = explain(exc.message)
             if is_transient(exc.message):

@@ -18,7 +18,8 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.exc import IntegrityError
 
-from adda_dashboard.adapters.downloader import AddressRefused, Downloader
+from adda_dashboard.adapters.address_guard import AddressRefused
+from adda_dashboard.adapters.downloader import Downloader
 from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
@@ -52,7 +53,6 @@ class DownloadPolicy:
     max_attempts: int
     retry_wait_s: float
     retry_after_s: int
-    allow_private: bool
     heartbeat_s: float
     stale_after_s: float
     keep_days: int
@@ -124,11 +124,11 @@ class DownloadService:
             earlier = self._replay(actor, idempotency_key)
             if earlier is not None:
                 return earlier, True
-        if not self.policy.allow_private:
-            try:
-                self._check_host(request.host, request.port)
-            except AddressRefused as exc:
-                raise Invalid(str(exc), field="youtube_url") from None
+        # A first, early answer: the worker's guard judges every connection again anyway.
+        try:
+            self._check_host(request.host, request.port)
+        except AddressRefused as exc:
+            raise Invalid(exc.message, field="youtube_url") from None
         if request.entry_id is not None:
             self._library.check_entry_editable(actor, request.entry_id)
         ensure_free_space(self._library.policy.staging_dir, self._library.policy.min_free_bytes)
