@@ -176,3 +176,77 @@ def multipart_upload(
         data=data or {},
         headers=headers,
     )
+
+
+class PageHost:
+    """A local HTTP server of fixed answers by path, which counts every request it receives:
+    ``answers[path] = (status, headers, body)``. Serves redirects and pages for the address
+    guard's tests; ``requests`` lists the paths asked for, in order."""
+
+    def __init__(
+        self,
+        answers: dict[str, tuple[int, dict[str, str], bytes]] | None = None,
+        *,
+        address: str = "127.0.0.1",
+    ) -> None:
+        self.answers = dict(answers or {})
+        self.requests: list[str] = []
+        host = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *_args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                self.answer(with_body=True)
+
+            def do_HEAD(self) -> None:
+                self.answer(with_body=False)
+
+            def answer(self, *, with_body: bool) -> None:
+                host.requests.append(self.path)
+                status, headers, body = host.answers.get(self.path, (404, {}, b""))
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer((address, 0), Handler)
+        self.server.daemon_threads = True
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def __enter__(self) -> PageHost:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class RebindingResolver:
+    """A DNS stand-in that answers each name with the next of ``answers`` (the last one
+    repeats), as a rebinding attacker's server does; ``asked`` records every question."""
+
+    def __init__(self, *answers: list[str]) -> None:
+        self._answers = list(answers)
+        self._lock = threading.Lock()
+        self.asked: list[str] = []
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        with self._lock:
+            self.asked.append(host)
+            turn = min(len(self.asked), len(self._answers)) - 1
+            return list(self._answers[turn])
