@@ -63,8 +63,9 @@ def container(session_container: Container, database_url: str) -> Container:
     assert session_container.live is not None
     session_container.live.forget()
     session_container.taxonomy.load_packaged()
-    # Failed sign-ins are state too: one test's wrong passwords must not lock out the next.
+    # Failed sign-ins and links asked for are state too: one test's must not limit the next.
     session_container.login_throttle.reset()
+    session_container.verification.throttle.reset()
     return session_container
 
 

@@ -6,17 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+import structlog
+
 from adda_dashboard.adapters.address_guard import Resolver, system_resolver
 from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
+from adda_dashboard.adapters.mail import LogMailer, Mailer, SmtpMailer, SmtpServer
 from adda_dashboard.adapters.metrics import instruments
 from adda_dashboard.adapters.queue import JobQueue
-from adda_dashboard.adapters.rate_limits import LoginThrottle
+from adda_dashboard.adapters.rate_limits import LoginThrottle, SendThrottle
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.request_limits import RequestLimiter
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db.engine import Database, build_engine
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
+from adda_dashboard.services.email_verification import EmailVerificationService
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.google_login import GoogleLoginService
 from adda_dashboard.services.live_entries import LiveEntries
@@ -47,6 +51,7 @@ class Container:
     auth: AuthService
     login_throttle: LoginThrottle
     google_login: GoogleLoginService
+    verification: EmailVerificationService
     transfer: TransferService
     redis: RedisLink | None
     versions: DatasetVersions
@@ -118,11 +123,20 @@ def bootstrap(
     entries = EntryService(db, taxonomy, live)
     # Failed sign-ins are counted in Redis when configured, so every instance shares the limits.
     login_throttle = LoginThrottle.from_settings(settings, redis)
+    verification = EmailVerificationService(
+        db,
+        build_mailer(settings),
+        SendThrottle.from_settings(settings, redis),
+        taxonomy,
+        public_base_url=settings.public_base_url,
+        link_ttl=timedelta(hours=settings.email_link_ttl_hours),
+    )
     auth = AuthService(
         db,
         signer,
         taxonomy,
         throttle=login_throttle,
+        verification=verification,
         legacy_email_login=settings.legacy_email_login,
     )
     # Built from settings only: the certificates are fetched at the first Google sign-in.
@@ -143,6 +157,7 @@ def bootstrap(
         auth=auth,
         login_throttle=login_throttle,
         google_login=GoogleLoginService(db, verifier, auth, taxonomy),
+        verification=verification,
         transfer=TransferService(db, taxonomy, entries),
         redis=redis,
         versions=versions,
@@ -159,6 +174,22 @@ def bootstrap(
         overview=OverviewService(db, reports, snapshots),
         live=live,
     )
+
+
+def build_mailer(settings: Settings) -> Mailer:
+    """SMTP when ``ADDA_SMTP_URL`` is set; else every message goes to the log (development),
+    which a production start says loudly, since sign-up links then reach nobody."""
+    if settings.smtp_url is None:
+        if settings.is_production:
+            structlog.get_logger("adda_dashboard").warning(
+                "mail_not_configured",
+                detail="ADDA_SMTP_URL is not set: sign-up links are only written to the log",
+            )
+        return LogMailer(settings.mail_from)
+    server = SmtpServer.from_url(
+        settings.smtp_url.get_secret_value(), starttls=settings.smtp_starttls
+    )
+    return SmtpMailer(server, settings.mail_from, timeout_s=settings.smtp_timeout_seconds)
 
 
 def build_request_limiter(settings: Settings, redis: RedisLink | None) -> RequestLimiter | None:

@@ -94,6 +94,16 @@ class Settings(BaseSettings):
     allowed_email_domains: list[str] | None = None
     login_max_failures: int = Field(default=5, ge=1, le=1000)
     login_window_seconds: int = Field(default=900, ge=1, le=86400)
+    # Password sign-ups prove their address by an emailed one-time link (README "Confirming the
+    # address"): how long a link works, and how many new links one address may be sent per window.
+    email_link_ttl_hours: int = Field(default=24, ge=1, le=24 * 14)
+    verification_resend_max: int = Field(default=3, ge=1, le=100)
+    verification_resend_window_seconds: int = Field(default=3600, ge=60, le=86400)
+    # Outgoing mail: SMTP when set (smtp://user:pass@host:port, smtps://...); else it is logged.
+    smtp_url: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    mail_from: str = "Adda Dashboard <no-reply@localhost>"
     redis_url: str | None = None
     # Request budgets per user and per client address ("N/second|minute|hour"; see README).
     rate_limits_enabled: bool = True

@@ -44,7 +44,7 @@ def test_a_wrong_password_is_said_next_to_the_field(page, e2e_container):
     shoot(page, "sign-in-error")
 
 
-def test_signing_up_creates_an_account_and_signs_in(page):
+def test_signing_up_asks_to_confirm_the_address_before_signing_in(page):
     page.goto("/ui/signup")
     page.get_by_label("Username").fill("newcomer.e2e")
     page.get_by_label("Email", exact=True).fill("newcomer.e2e@adda247.com")
@@ -52,4 +52,11 @@ def test_signing_up_creates_an_account_and_signs_in(page):
     page.get_by_label("Confirm password").fill("a long enough password 1")
     shoot(page, "sign-up")
     page.get_by_role("button", name="Sign up").click()
-    expect(page.get_by_role("heading", name="Overview")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    shoot(page, "sign-up-check-email")
+    page.get_by_role("link", name="Go to sign in").click()
+    page.get_by_label("Email or username").fill("newcomer.e2e@adda247.com")
+    page.get_by_label("Password").fill("a long enough password 1")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_text("a link was sent to newcomer.e2e@adda247.com")).to_be_visible()
+    expect(page.get_by_role("button", name="Send a new link")).to_be_visible()

@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 from adda_dashboard.adapters.passwords import hash_password
 from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.models import User
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Role
@@ -44,6 +45,7 @@ def signed_in(container: Container, role: Role, email: str | None = None) -> tup
                 password_hash=password_hash(),
                 role=role.value,
                 auth_source="password",
+                email_verified_at=utcnow(),
             ),
         )
         token = container.auth.session_for(user, "Password")["token"]

@@ -43,6 +43,7 @@ MESSAGE_NAMES = {
     "id": ("entry",),
     "new_password": ("password",),
     "current_password": ("current password", "current_password"),
+    "token": ("token", "link"),
 }
 
 
@@ -105,6 +106,8 @@ BODY_ENDPOINTS = {
     "signup": ("POST", "/api/auth/signup", "body", "body"),
     "refresh": ("POST", "/api/auth/refresh", "refresh_token", "refresh_token"),
     "change-password": ("POST", "/api/auth/change-password", "new_password", "body"),
+    "verify-email": ("POST", "/api/auth/verify-email", "body", "body"),
+    "resend-verification": ("POST", "/api/auth/resend-verification", "body", "body"),
 }
 MALFORMED = {
     "malformed-json": (Raw(b"{bad"), 400, "body"),
@@ -402,6 +405,40 @@ def auth_cases() -> list[Any]:
         a(change, {**NEW, "current_password": 5}, 400, "current_password", "current-number"),
         a(change, without(NEW, "current_password"), 400, "current_password", "current-missing"),
         a(change, {**NEW, "confirm": "x"}, 400, "confirm", "unknown-field"),
+        *verification_cases(),
+    ]
+
+
+def verification_cases() -> list[Any]:
+    """The emailed link's token and the address a new link is asked for."""
+
+    def a(path: str, body: dict[str, Any], status: int, fld: str, case_id: str) -> Any:
+        return row("POST", f"/api/auth/{path}", Json(body), status, fld, f"{path}-{case_id}")
+
+    verify, resend = "verify-email", "resend-verification"
+    unknown_token = "A" * 43  # the shape of a real token, matching no link
+    return [
+        a(verify, {"token": None}, 400, "token", "token-null"),
+        a(verify, {"token": ""}, 400, "token", "token-empty"),
+        a(verify, {"token": 5}, 400, "token", "token-number"),
+        a(verify, {"token": ["x" * 43]}, 400, "token", "token-array"),
+        a(verify, {"token": "short"}, 400, "token", "token-too-short"),
+        a(verify, {"token": "t" * 200}, 400, "token", "token-200-chars"),
+        a(verify, {"token": SQL}, 400, "token", "token-sql"),
+        a(verify, {"token": SCRIPT}, 400, "token", "token-script"),
+        a(verify, {"token": "a\x00" + "b" * 40}, 400, "token", "token-nul"),
+        a(verify, {"token": unknown_token}, 400, "token", "token-unknown"),
+        a(verify, {"token": unknown_token, "email": ADMIN}, 400, "email", "unknown-field"),
+        a(resend, {"email": None}, 400, "email", "email-null"),
+        a(resend, {"email": ""}, 400, "email", "email-empty"),
+        a(resend, {"email": 5}, 400, "email", "email-number"),
+        a(resend, {"email": [ADMIN]}, 400, "email", "email-array"),
+        a(resend, {"email": LONG_EMAIL}, 400, "email", "email-10000-chars"),
+        a(resend, {"email": "a\x1bb@adda247.com"}, 400, "email", "email-escape"),
+        a(resend, {"email": SQL}, 400, "email", "email-sql"),
+        a(resend, {"email": SCRIPT}, 400, "email", "email-script"),
+        a(resend, {"email": "someone@gmail.com"}, 400, "email", "email-other-domain"),
+        a(resend, {"email": ADMIN, "username": "admin"}, 400, "username", "unknown-field"),
     ]
 
 

@@ -13,6 +13,7 @@ from adda_dashboard.db.repositories import counters
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Role
 from tests import factories
+from tests.http.browser_support import page_csrf, sign_in_browser
 
 HTMX = {"HX-Request": "true"}
 
@@ -190,6 +191,63 @@ def test_a_refused_or_bad_change_shows_the_stored_row_with_the_reason(
     assert missing.headers["HX-Retarget"] == "#flash"
 
 
+def _sign_up(client: TestClient, email: str) -> None:
+    """A password sign-up, its address unconfirmed (no mail server: the link is only logged)."""
+    response = client.post(
+        "/api/auth/signup",
+        json={
+            "username": email.split("@")[0],
+            "email": email,
+            "password": factories.PASSWORD,
+            "confirm_password": factories.PASSWORD,
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_an_admin_confirms_an_address_by_hand_from_the_users_page(
+    client: TestClient, container: Container, admin: dict[str, str]
+) -> None:
+    email = "no.mail.server@adda247.com"
+    _sign_up(client, email)
+    uid = user_id(container, email)
+    page = client.get("/ui/admin/users", params={"q": "no.mail"}, headers=admin)
+    assert "Email unconfirmed" in page.text
+    assert f'hx-post="/ui/admin/users/{uid}/verify-email"' in page.text
+    assert (
+        client.post(
+            "/api/auth/login", json={"email": email, "password": factories.PASSWORD}
+        ).status_code
+        == 401
+    )
+
+    response = client.post(f"/ui/admin/users/{uid}/verify-email", headers={**admin, **HTMX})
+    assert response.status_code == 200, response.text
+    assert f"{email} is confirmed and can sign in." in response.text
+    assert "Email unconfirmed" not in response.text and "verify-email" not in response.text
+    assert me(client, factories.login(client, email)) == email
+    verified_page = client.get("/ui/admin/users", params={"q": "no.mail"}, headers=admin)
+    assert "Email unconfirmed" not in verified_page.text
+
+
+def test_confirming_by_hand_needs_the_pages_anti_forgery_token(
+    client: TestClient, container: Container
+) -> None:
+    sign_in_browser(client, container, Role.admin)  # the session cookie, as a browser has it
+    email = "forged.confirm@adda247.com"
+    _sign_up(client, email)
+    uid = user_id(container, email)
+    forged = client.post(f"/ui/admin/users/{uid}/verify-email", headers=HTMX)
+    assert forged.status_code == 403
+    assert next(u for u in container.users.list() if u.id == uid).email_verified is False
+    genuine = client.post(
+        f"/ui/admin/users/{uid}/verify-email",
+        headers={**HTMX, "X-CSRF-Token": page_csrf(client, "/ui/admin/users")},
+    )
+    assert genuine.status_code == 200, genuine.text
+    assert next(u for u in container.users.list() if u.id == uid).email_verified is True
+
+
 @pytest.mark.parametrize("role", ["editor", "contributor", "viewer"])
 def test_every_admin_route_refuses_other_roles_and_changes_nothing(
     client: TestClient, container: Container, role: str, request: pytest.FixtureRequest
@@ -212,6 +270,7 @@ def test_every_admin_route_refuses_other_roles_and_changes_nothing(
         (f"/ui/admin/users/{target}/active", {"active": "false"}),
         (f"/ui/admin/users/{own}/active", {"active": "true"}),
         ("/ui/admin/users/987654/active", {"active": "false"}),
+        (f"/ui/admin/users/{target}/verify-email", {}),
     ]
     for path, form in writes:
         for extra in ({}, HTMX):

@@ -12,6 +12,7 @@ from typing import Any
 
 import jwt
 import pytest
+import structlog
 from starlette.testclient import TestClient
 
 from adda_dashboard.bootstrap import Container
@@ -258,6 +259,51 @@ def test_email_only_sign_in_works_with_the_legacy_setting(database_url: str, var
         assert client.get("/api/auth/verify", headers=headers).status_code == 200
         outsider = client.post("/api/auth/login", json={"email": "someone@gmail.com"})
         assert outsider.status_code == 403
+
+
+# The sign-up link's endpoints ------------------------------------------------------------------
+
+UNKNOWN_LINK_TOKEN = "A" * 43
+
+
+@pytest.mark.parametrize("kind", ["missing", "bad_signature", "expired", "revoked"])
+def test_the_sign_up_link_endpoints_need_no_token_and_ignore_one_sent(
+    client: TestClient, container: Container, kind: str
+) -> None:
+    """Whoever opens the emailed link is signed out by definition: a token, good or bad, neither
+    helps nor hinders; each request is answered on its own merits."""
+    _email, token = signed_in(container, Role.contributor)
+    headers = _header(kind, token, client, container)
+    link = client.post(
+        "/api/auth/verify-email", json={"token": UNKNOWN_LINK_TOKEN}, headers=headers
+    )
+    assert link.status_code == 400, link.text
+    assert link.json()["field"] == "token"
+    resend = client.post(
+        "/api/auth/resend-verification", json={"email": f"{kind}@adda247.com"}, headers=headers
+    )
+    assert resend.status_code == 202, resend.text
+
+
+def test_a_genuine_sign_up_link_confirms_without_a_token(
+    client: TestClient, container: Container
+) -> None:
+    email = "link.opener@adda247.com"
+    with structlog.testing.capture_logs() as logs:
+        signup = client.post(
+            "/api/auth/signup",
+            json={
+                "username": "link.opener",
+                "email": email,
+                "password": factories.PASSWORD,
+                "confirm_password": factories.PASSWORD,
+            },
+        )
+    assert signup.status_code == 201, signup.text
+    [mail] = [e for e in logs if e["event"] == "mail_not_sent_no_smtp"]
+    token = mail["text"].split("token=", 1)[1].split()[0]
+    assert client.post("/api/auth/verify-email", json={"token": token}).status_code == 200
+    assert factories.login(client, email)
 
 
 # Open reads -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from starlette.testclient import TestClient
 from adda_dashboard.adapters.passwords import hash_password
 from adda_dashboard.app import create_app
 from adda_dashboard.bootstrap import Container
-from adda_dashboard.db.base import Base
+from adda_dashboard.db.base import Base, utcnow
 from adda_dashboard.db.models import Entry, Ticket, User
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Role
@@ -70,6 +70,7 @@ def admin_headers(container: Container) -> dict[str, str]:
                 password_hash=password_hash(),
                 role=Role.admin.value,
                 auth_source="password",
+                email_verified_at=utcnow(),
             ),
         )
         token = container.auth.session_for(user, "Password")["token"]

@@ -20,6 +20,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import structlog
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -197,6 +198,79 @@ def test_google_sign_in_reuses_an_existing_account_and_keeps_its_role(
     assert response.status_code == 200
     assert response.json()["user"]["role"] == Role.editor.value
     assert _user_count(container) == 1
+
+
+VICTIM = "priya.sharma@adda247.com"
+ATTACKER_PASSWORD = "the attacker's own password"
+
+
+def _sign_up(client: TestClient, email: str, password: str) -> None:
+    response = client.post(
+        "/api/auth/signup",
+        json={
+            "username": "priya",
+            "email": email,
+            "password": password,
+            "confirm_password": password,
+        },
+    )
+    assert response.status_code == 201, response.text
+
+
+def test_google_takes_over_an_unconfirmed_sign_up_of_its_address(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    """Account pre-hijacking: someone signs up with the victim's address and a password of
+    their own; the victim's first Google sign-in must leave them nothing."""
+    client, container = google
+    with structlog.testing.capture_logs() as logs:
+        _sign_up(client, VICTIM, ATTACKER_PASSWORD)
+    [mail] = [e for e in logs if e["event"] == "mail_not_sent_no_smtp"]
+    pending = mail["text"].split("token=", 1)[1].split()[0]
+    refused = client.post("/api/auth/login", json={"email": VICTIM, "password": ATTACKER_PASSWORD})
+    assert refused.status_code == 401
+    with container.db.read() as session:
+        squatted = users_repo.get_by_email(session, VICTIM)
+        assert squatted is not None and squatted.email_verified_at is None
+        held = container.auth.session_for(squatted, "Password")  # any token the account had
+
+    victim = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert victim.status_code == 200, victim.text
+    assert victim.json()["user"]["email"] == VICTIM
+    victim_headers = {"Authorization": f"Bearer {victim.json()['token']}"}
+    assert client.get("/api/auth/me", headers=victim_headers).status_code == 200
+
+    attacker = client.post("/api/auth/login", json={"email": VICTIM, "password": ATTACKER_PASSWORD})
+    assert attacker.status_code == 401
+    assert attacker.json()["message"] == "Invalid email or password"
+    old = client.get("/api/auth/me", headers={"Authorization": f"Bearer {held['token']}"})
+    assert old.status_code == 401
+    assert old.json()["message"] == "Token has been revoked"
+    refreshed = client.post("/api/auth/refresh", json={"refresh_token": held["refresh_token"]})
+    assert refreshed.status_code == 401
+    link = client.post("/api/auth/verify-email", json={"token": pending})
+    assert link.status_code == 400  # the squatter's pending link is gone too
+    with container.db.read() as session:
+        user = users_repo.get_by_email(session, VICTIM)
+        assert user is not None
+        assert (user.password_hash, user.auth_source) == (None, "google")
+        assert user.email_verified_at is not None
+    assert _user_count(container) == 1
+
+
+def test_google_sign_in_of_a_confirmed_password_account_keeps_its_password_and_tokens(
+    google: tuple[TestClient, Container], google_key: rsa.RSAPrivateKey
+) -> None:
+    client, container = google
+    factories.make_user(container, Role.contributor, email=VICTIM)
+    before = factories.login(client, VICTIM)
+    response = client.post(LOGIN, json={"credential": id_token(google_key)})
+    assert response.status_code == 200
+    assert client.get("/api/auth/me", headers=before).status_code == 200
+    assert factories.login(client, VICTIM)
+    with container.db.read() as session:
+        user = users_repo.get_by_email(session, VICTIM)
+        assert user is not None and user.password_hash is not None
 
 
 def test_a_new_google_user_gets_a_free_username_when_the_local_part_is_taken(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.db.repositories import audit
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Forbidden, Invalid, NotFound, Unauthorized
@@ -134,12 +135,44 @@ def test_a_non_admin_is_refused_everything_and_changes_nothing(
         lambda: container.users.admin_page(actor),
         lambda: container.users.admin_page(actor, page="not a number"),
         lambda: container.users.get(actor, target.id),
+        lambda: container.users.verify_email(actor, target.id),
     ]
     for call in calls:
         with pytest.raises(Forbidden):
             call()
     assert stored(container, target.id) == before
     assert stored(container, actor.user_id or 0)[0] == role.value
+
+
+def test_an_admin_confirms_an_address_by_hand_and_it_is_audited(container: Container) -> None:
+    admin = actor_of(container, factories.make_user(container, Role.admin))
+    email = "signed.up@adda247.com"
+    container.auth.signup(
+        {
+            "username": "signed.up",
+            "email": email,
+            "password": factories.PASSWORD,
+            "confirm_password": factories.PASSWORD,
+        }
+    )
+    waiting = by_email(container, email)
+    assert waiting.email_verified is False
+    with pytest.raises(Unauthorized, match="a link was sent"):
+        token_of(container, email)
+
+    confirmed = container.users.verify_email(admin, waiting.id)
+    assert confirmed.email_verified is True
+    assert container.users.verify_email(admin, waiting.id).email_verified is True  # idempotent
+    with container.db.read() as session:
+        records = audit.list_for_entity(session, "user", waiting.id)
+        assert [(r.action, r.actor_id, r.actor_email) for r in records] == [
+            ("verify_email", admin.user_id, admin.email)
+        ]
+        assert records[0].changes == {
+            "email": email,
+            "email_verified": {"from": False, "to": True},
+        }
+    assert container.gate.admit(token_of(container, email)).actor.email == email
 
 
 def test_an_admin_demoted_meanwhile_can_no_longer_change_roles(container: Container) -> None:

@@ -14,6 +14,10 @@ one NAT do not lock the whole office out, while spraying many accounts from one 
 
 Redis is optional and never a single point of failure: while it is unreachable the limits are
 kept in this process's memory (per process, still bounded) instead of being dropped.
+
+``SendThrottle`` applies the same windows to mail the server sends on request (a new sign-up
+link): at most N messages to one address per window, counted whether or not an account has
+that address, so the limit reveals nothing either.
 """
 
 from __future__ import annotations
@@ -43,21 +47,10 @@ def account_key(identifier: str) -> str:
     return hashlib.sha256(identifier.strip().lower().encode("utf-8")).hexdigest()[:32]
 
 
-class LoginThrottle:
-    def __init__(
-        self,
-        *,
-        max_failures: int,
-        window_seconds: int,
-        redis: RedisLink | None = None,
-        key_prefix: str = "adda:login",
-    ) -> None:
-        self.max_failures = max_failures
-        self.window_seconds = window_seconds
-        self._account = RateLimitItemPerSecond(max_failures, window_seconds, namespace="account")
-        self._address = RateLimitItemPerSecond(
-            max_failures * ADDRESS_FACTOR, window_seconds, namespace="address"
-        )
+class _MovingWindows:
+    """Moving-window counters in Redis when configured, else (and while it is down) in memory."""
+
+    def __init__(self, redis: RedisLink | None, key_prefix: str) -> None:
         self._local = MovingWindowRateLimiter(MemoryStorage())
         self._redis = redis
         self._shared: MovingWindowRateLimiter | None = None
@@ -66,6 +59,48 @@ class LoginThrottle:
                 redis.url, connection_pool=redis.client.connection_pool, key_prefix=key_prefix
             )
             self._shared = MovingWindowRateLimiter(storage)
+
+    def reset(self) -> None:
+        """Forget every count (operators after an incident; tests between cases)."""
+        self._local.storage.reset()
+        if self._shared is not None and self._redis is not None:
+            shared = self._shared
+            self._redis.call(lambda _client: shared.storage.reset(), None)
+
+    @staticmethod
+    def _wait(
+        limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, key: str, now: float
+    ) -> int:
+        stats = limiter.get_window_stats(item, key)
+        if stats.remaining > 0:
+            return 0
+        return max(1, math.ceil(stats.reset_time - now))
+
+    def _run(self, operation: Callable[[MovingWindowRateLimiter], T]) -> T:
+        if self._shared is not None and self._redis is not None:
+            shared = self._shared
+            result = self._redis.call(lambda _client: operation(shared), _UNAVAILABLE)
+            if result is not _UNAVAILABLE:
+                return result  # type: ignore[return-value]
+        return operation(self._local)
+
+
+class LoginThrottle(_MovingWindows):
+    def __init__(
+        self,
+        *,
+        max_failures: int,
+        window_seconds: int,
+        redis: RedisLink | None = None,
+        key_prefix: str = "adda:login",
+    ) -> None:
+        super().__init__(redis, key_prefix)
+        self.max_failures = max_failures
+        self.window_seconds = window_seconds
+        self._account = RateLimitItemPerSecond(max_failures, window_seconds, namespace="account")
+        self._address = RateLimitItemPerSecond(
+            max_failures * ADDRESS_FACTOR, window_seconds, namespace="address"
+        )
 
     @classmethod
     def from_settings(cls, settings: Settings, redis: RedisLink | None) -> LoginThrottle:
@@ -101,28 +136,39 @@ class LoginThrottle:
         """The right password: the account's failures are forgotten, the address's are not."""
         self._run(lambda limiter: limiter.clear(self._account, account_key(identifier)))
 
-    def reset(self) -> None:
-        """Forget every failure (operators after an incident; tests between cases)."""
-        self._local.storage.reset()
-        if self._shared is not None and self._redis is not None:
-            shared = self._shared
-            self._redis.call(lambda _client: shared.storage.reset(), None)
 
-    # Helpers -------------------------------------------------------------------------------------
+class SendThrottle(_MovingWindows):
+    """At most ``max_messages`` requested messages to one email address per window."""
 
-    @staticmethod
-    def _wait(
-        limiter: MovingWindowRateLimiter, item: RateLimitItemPerSecond, key: str, now: float
-    ) -> int:
-        stats = limiter.get_window_stats(item, key)
-        if stats.remaining > 0:
-            return 0
-        return max(1, math.ceil(stats.reset_time - now))
+    def __init__(
+        self,
+        *,
+        max_messages: int,
+        window_seconds: int,
+        redis: RedisLink | None = None,
+        key_prefix: str = "adda:mail",
+    ) -> None:
+        super().__init__(redis, key_prefix)
+        self._recipient = RateLimitItemPerSecond(
+            max_messages, window_seconds, namespace="recipient"
+        )
 
-    def _run(self, operation: Callable[[MovingWindowRateLimiter], T]) -> T:
-        if self._shared is not None and self._redis is not None:
-            shared = self._shared
-            result = self._redis.call(lambda _client: operation(shared), _UNAVAILABLE)
-            if result is not _UNAVAILABLE:
-                return result  # type: ignore[return-value]
-        return operation(self._local)
+    @classmethod
+    def from_settings(cls, settings: Settings, redis: RedisLink | None) -> SendThrottle:
+        return cls(
+            max_messages=settings.verification_resend_max,
+            window_seconds=settings.verification_resend_window_seconds,
+            redis=redis,
+            key_prefix=f"{settings.cache_prefix}:mail",
+        )
+
+    def admit(self, email: str) -> int:
+        """Seconds to wait (0: go ahead, and the message counts against the address)."""
+
+        def run(limiter: MovingWindowRateLimiter) -> int:
+            key = account_key(email)
+            if limiter.hit(self._recipient, key):
+                return 0
+            return self._wait(limiter, self._recipient, key, time.time())
+
+        return self._run(run)

@@ -126,6 +126,26 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    # When the address was proven: by the emailed link of a password sign-up, by Google, or by
+    # whoever made the account (the CLI, an admin). None (unproven) unless a creator says so,
+    # so a way of making accounts that forgets it fails closed: a password cannot sign in.
+    email_verified_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+
+class EmailVerificationToken(Base):
+    """One emailed sign-up link: only a digest of its token is kept, so the table's rows open
+    nothing; single use (``used_at``) and valid until ``expires_at``."""
+
+    __tablename__ = "email_verification_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(Timestamp)
+    used_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
 
 class AuditRecord(Base):

@@ -3,6 +3,11 @@
 Google proves the address; we keep the account. The first sign-in creates a contributor with
 no password (auth source ``google``); later ones reuse the account found by email, whatever
 way it was first made, so an operator's role changes and disabling stay in force.
+
+An account found with its address still unproven is a password sign-up whose emailed link was
+never opened: whoever chose that password may not own the address. Google's proof takes the
+account over: the password is removed, every token of the account revoked, and pending links
+dropped, so nothing a squatter set up survives the owner's first sign-in.
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,12 +28,14 @@ from adda_dashboard.adapters.google_identity import (
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import User
+from adda_dashboard.db.repositories import email_verifications as links_repo
 from adda_dashboard.db.repositories import users as users_repo
 from adda_dashboard.domain.roles import Actor, Role
 from adda_dashboard.errors import Forbidden, Invalid, Unauthorized, Unavailable
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.taxonomy import TaxonomyService
 
+log = structlog.get_logger("adda_dashboard.google")
 NOT_CONFIGURED = "Google OAuth not configured on server"
 MAX_EMAIL_CHARS = 254
 
@@ -91,6 +99,8 @@ class GoogleLoginService:
                 user = users_repo.insert(session, self._new_user(session, identity))
             if not user.is_active:
                 raise Forbidden("This account is disabled", field="credential")
+            if user.email_verified_at is None:
+                _take_over(session, user)
             user.last_login_at = utcnow()
             return self._auth.session_for(user, "Google")
 
@@ -103,7 +113,19 @@ class GoogleLoginService:
             role=Role.contributor.value,
             auth_source="google",
             password_hash=None,
+            email_verified_at=utcnow(),
         )
+
+
+def _take_over(session: Session, user: User) -> None:
+    """The owner of the address, proven by Google, takes over an unproven password sign-up."""
+    log.warning("unproven_account_taken_over", user_id=user.id, email=user.email)
+    user.password_hash = None
+    user.auth_source = "google"
+    user.token_version += 1
+    user.email_verified_at = utcnow()
+    user.updated_at = utcnow()
+    links_repo.delete_unused_for_user(session, user.id)
 
 
 def _credential_of(body: Any) -> str:

@@ -1,4 +1,5 @@
-"""Sign-in endpoints of the contract, plus refresh, logout and password change."""
+"""Sign-in endpoints of the contract, plus refresh, logout, password change and the proof of a
+sign-up's address (the emailed link, and a new link on request)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,47 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, JsonBody
+from adda_dashboard.http.openapi import answers, body_of
 from adda_dashboard.http.responses import OrjsonResponse
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 
+TEXT = {"type": "string"}
+USER = {
+    "type": "object",
+    "properties": {"username": TEXT, "email": TEXT, "role": TEXT},
+}
+SESSION = {
+    "message": TEXT,
+    "token": TEXT,
+    "refresh_token": TEXT,
+    "expires_in": {"type": "integer"},
+    "user": USER,
+    "auth_source": TEXT,
+    "legacy_sign_in": {
+        "type": "boolean",
+        "description": "email-only legacy sign-in: the tokens carry at most contributor rights",
+    },
+}
 
-@router.post("/login")
+
+@router.post(
+    "/login",
+    openapi_extra=body_of(
+        {"email": TEXT, "username": TEXT, "password": TEXT},
+        [],
+    ),
+    responses=answers(
+        (200, "Signed in", SESSION),
+        {
+            400: "A field is missing or malformed (named in `field`)",
+            401: "Wrong email or password; or the address is not confirmed yet (`field` email, "
+            "`email_verification_required`: a link was sent, a new one can be asked for)",
+            403: "Email-only sign-in of a domain not allowed, or a disabled account",
+            429: "Too many failed attempts (`Retry-After`)",
+        },
+    ),
+)
 def login(request: Request, container: ContainerDep, body: JsonBody) -> Any:
     client_ip = request.client.host if request.client else None
     return OrjsonResponse(container.auth.login(body, client_ip=client_ip))
@@ -23,9 +59,66 @@ def login_options() -> Response:
     return Response(status_code=204)
 
 
-@router.post("/signup", status_code=201)
+@router.post(
+    "/signup",
+    status_code=201,
+    openapi_extra=body_of(
+        {"username": TEXT, "email": TEXT, "password": TEXT, "confirm_password": TEXT},
+        ["username", "email", "password", "confirm_password"],
+    ),
+    responses=answers(
+        (
+            201,
+            "Account created with its address unconfirmed: a link was emailed to it, and the "
+            "account signs in once the link is opened (no tokens here)",
+            {
+                "message": TEXT,
+                "user": USER,
+                "email_verification_required": {"type": "boolean", "const": True},
+                "verification_email_sent": {"type": "boolean"},
+            },
+        ),
+        {
+            400: "A field is missing or malformed (named in `field`)",
+            409: "The username or email is taken",
+        },
+    ),
+)
 def signup(container: ContainerDep, body: JsonBody) -> Any:
     return OrjsonResponse(container.auth.signup(body), status_code=201)
+
+
+@router.post(
+    "/verify-email",
+    openapi_extra=body_of({"token": TEXT}, ["token"]),
+    responses=answers(
+        (200, "The address is confirmed; nobody is signed in", {"message": TEXT, "email": TEXT}),
+        {400: "The link's token is missing, not valid, already used or expired (`field` token)"},
+    ),
+)
+def verify_email(container: ContainerDep, body: JsonBody) -> Any:
+    """The token of the emailed link (the dashboard's confirm page posts the same)."""
+    return OrjsonResponse(container.verification.confirm(body))
+
+
+@router.post(
+    "/resend-verification",
+    status_code=202,
+    openapi_extra=body_of({"email": TEXT}, ["email"]),
+    responses=answers(
+        (
+            202,
+            "The same answer whether or not an account awaits a link: a new one is sent if so",
+            {"message": TEXT},
+        ),
+        {
+            400: "The email is missing or malformed (`field` email)",
+            429: "Too many links asked for this address in the window (`Retry-After`)",
+        },
+    ),
+)
+def resend_verification(container: ContainerDep, body: JsonBody) -> Any:
+    return OrjsonResponse(container.verification.resend(body), status_code=202)
 
 
 @router.post("/refresh")

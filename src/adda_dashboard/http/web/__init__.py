@@ -12,6 +12,7 @@ from adda_dashboard.http.web.pages import (
     entry_forms,
     overview,
     tickets,
+    verification,
     videos,
 )
 from adda_dashboard.http.web.templating import HTTP_DIR
@@ -19,5 +20,5 @@ from adda_dashboard.http.web.templating import HTTP_DIR
 
 def install(app: FastAPI) -> None:
     app.mount("/ui/static", StaticFiles(directory=HTTP_DIR / "static"), name="static")
-    for module in (auth, overview, entry_forms, entries, tickets, videos, admin):
+    for module in (auth, verification, overview, entry_forms, entries, tickets, videos, admin):
         app.include_router(module.router)

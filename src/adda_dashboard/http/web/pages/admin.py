@@ -125,3 +125,16 @@ async def change_active(
     request: Request, user_id: RowId, actor: CurrentActor, container: ContainerDep
 ) -> Response:
     return await _change(request, actor, container, user_id, "active")
+
+
+@router.post("/admin/users/{user_id}/verify-email")
+async def verify_email(
+    request: Request, user_id: int, actor: CurrentActor, container: ContainerDep
+) -> Response:
+    """Confirm an address by hand (no mail server, or a lost email); audited by the service."""
+    try:
+        user = await run_in_threadpool(container.users.verify_email, actor, user_id)
+    except AppError as exc:
+        current = await run_in_threadpool(container.users.get, actor, user_id)
+        return _row(request, actor, current, error=exc)
+    return _row(request, actor, user, message=f"{user.email} is confirmed and can sign in.")

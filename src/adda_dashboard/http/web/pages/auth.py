@@ -67,7 +67,7 @@ async def signup(request: Request, container: ContainerDep) -> Response:
     }
     try:
         form_guard.check(request, fields)
-        session = await run_in_threadpool(container.auth.signup, body)
+        created = await run_in_threadpool(container.auth.signup, body)
     except AppError as exc:
         context = {
             "values": {"username": body["username"], "email": body["email"]},
@@ -75,7 +75,13 @@ async def signup(request: Request, container: ContainerDep) -> Response:
             "domains": container.taxonomy.current.allowed_email_domains,
         }
         return render(request, "auth/signup.html", context, status_code=exc.status_code)
-    return _signed_in(container, session, "/ui/", request)
+    # Nobody is signed in: the account waits for its address to be confirmed by the link.
+    context = {
+        "message": created["message"],
+        "sent": created["verification_email_sent"],
+        "resend_email": created["user"]["email"],
+    }
+    return render(request, "auth/check_email.html", context, status_code=201)
 
 
 @router.post("/google-login")
