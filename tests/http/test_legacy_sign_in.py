@@ -23,6 +23,16 @@ REFUSAL = (
     "admin actions"
 )
 
+TICKET = {
+    "Ticket ID": "TKT-1700000000000-7",
+    "Vertical": "SSC",
+    "Exam Name": "GD",
+    "Subject": "English",
+    "Issue Type": "Wrong Data Entry",
+    "Status": "Open",
+    "Issue Text": "The link is wrong",
+}
+
 
 @pytest.fixture
 def legacy(database_url: str, var_dir: Path) -> Iterator[tuple[TestClient, Container]]:
@@ -83,9 +93,14 @@ def test_editor_and_admin_actions_name_the_legacy_sign_in_as_the_reason(
     entry = factories.add_entry(client, bearer(author_token))
     signed_in(container, Role.admin, ADMIN_EMAIL)
     headers = bearer(email_only(client, ADMIN_EMAIL)["token"])
+    ticket = client.post("/api/ticket", json=TICKET)
+    assert ticket.status_code == 201, ticket.text
 
     attempts = [
         client.put(f"/api/update/{entry['id']}", json={"Editor Brief": "x"}, headers=headers),
+        client.patch(
+            f"/api/tickets/{TICKET['Ticket ID']}", json={"status": "Resolved"}, headers=headers
+        ),
         client.delete(f"/api/delete/{entry['id']}", headers=headers),
         client.post("/api/add", json=factories.valid_entry(Email=author), headers=headers),
         client.get("/ui/admin/users", headers=headers),

@@ -125,7 +125,11 @@ class TicketService:
     def change_status(self, actor: Actor, ticket_id: str, body: Any) -> dict[str, Any]:
         """Set a ticket's status; the change is audited and ``updated_at`` moves forward."""
         if not can_change_status(actor):
-            raise Forbidden("Only an editor or an admin may change a ticket's status")
+            raise Forbidden(
+                actor.refusal(
+                    Role.editor, "Only an editor or an admin may change a ticket's status"
+                )
+            )
         status = _parse_status(body)
         if not _TICKET_ID.fullmatch(ticket_id):
             raise _not_found(ticket_id)
