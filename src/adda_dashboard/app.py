@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 import structlog
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from adda_dashboard import __version__
 from adda_dashboard.adapters import metrics
@@ -131,13 +132,15 @@ def create_app(
     app.add_middleware(
         SecurityHeadersMiddleware,
         google_sign_in=bool(settings.google_client_id),
-        trusted_proxies=settings.trusted_proxy_networks,
     )
     app.add_middleware(RequestIdMiddleware)
     # Counts every answer, fast path included.
     app.add_middleware(MetricsMiddleware, access_log=access_log)
     # Outermost: hot reads that need none of the layers above.
     app.add_middleware(FrontDoor, access_log=access_log)
+    if settings.trusted_proxies:
+        # Before everything: limits, logs and cookies see the client the proxy names.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
     for router in (
         meta.router,
         ops.router,

@@ -95,6 +95,7 @@ def serve(
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level.lower(),
+            proxy_headers=False,  # the app believes only ADDA_TRUSTED_PROXIES
         )
     finally:
         if inline_worker is not None:

@@ -157,7 +157,12 @@ class Worker(UvicornWorker):
     """Uvicorn worker that honours Gunicorn's ``worker_connections`` as its concurrency limit
     and guards its connections with the settings the server was started with."""
 
-    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {"loop": "uvloop", "http": "httptools"}
+    # Forwarding headers are the app's to judge (ADDA_TRUSTED_PROXIES), alike on either server.
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
+        "loop": "uvloop",
+        "http": "httptools",
+        "proxy_headers": False,
+    }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

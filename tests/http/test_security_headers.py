@@ -3,22 +3,19 @@ HSTS and the cookie's Secure flag follow the scheme the browser really used."""
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from starlette.applications import Starlette
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from adda_dashboard.app import create_app
-from adda_dashboard.bootstrap import Container
+from adda_dashboard.bootstrap import Container, bootstrap
 from adda_dashboard.domain.roles import Role
-from adda_dashboard.http.security_headers import SecurityHeadersMiddleware
 from tests import factories
+from tests.conftest import make_settings
 from tests.http.browser_support import post_sign_in, sign_in_browser
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", re.I)
@@ -98,28 +95,37 @@ def test_over_https_pages_ask_for_https_and_the_cookie_is_secure(container: Cont
         assert "Secure" in signed.headers["set-cookie"]
 
 
-def _page_app(trusted: list[str]) -> Starlette:
-    app = Starlette(routes=[Route("/", lambda request: HTMLResponse("<p>hi</p>"))])
-    networks = [ipaddress.ip_network(item) for item in trusted]
-    app.add_middleware(SecurityHeadersMiddleware, google_sign_in=False, trusted_proxies=networks)
-    return app
+@pytest.fixture
+def behind_proxy(container: Container, database_url: str, var_dir: Path) -> Iterator[Container]:
+    """A container whose settings trust the proxies of 10.0.0.0/24."""
+    settings = make_settings(database_url, var_dir, trusted_proxies="10.0.0.0/24")
+    proxied = bootstrap(settings, run_migrations=False)
+    yield proxied
+    proxied.close()
 
 
 @pytest.mark.parametrize(
-    ("peer", "trusted", "expected"),
+    ("peer", "expected"),
     [
-        ("10.0.0.7", ["10.0.0.0/24"], True),  # the proxy said https, and it is believed
-        ("10.0.9.7", ["10.0.0.0/24"], False),  # anyone else may not say so
-        ("10.0.0.7", [], False),  # no proxy is trusted by default
+        ("10.0.0.7", True),  # the proxy said https, and it is believed
+        ("10.0.9.7", False),  # anyone else may not say so
     ],
 )
 def test_a_forwarded_https_counts_only_from_a_trusted_proxy(
-    peer: str, trusted: list[str], expected: bool
+    behind_proxy: Container, peer: str, expected: bool
 ) -> None:
-    with TestClient(_page_app(trusted), client=(peer, 40000)) as client:
-        response = client.get("/", headers={"X-Forwarded-Proto": "https"})
+    app = create_app(container=behind_proxy)
+    with TestClient(app, client=(peer, 40000)) as client:
+        response = client.get("/ui/login", headers={"X-Forwarded-Proto": "https"})
     assert ("strict-transport-security" in response.headers) is expected
+    assert ("Secure" in response.headers["set-cookie"]) is expected
     assert response.headers["x-frame-options"] == "DENY"
+
+
+def test_no_proxy_is_trusted_by_default(client: TestClient) -> None:
+    response = client.get("/ui/login", headers={"X-Forwarded-Proto": "https"})
+    assert "strict-transport-security" not in response.headers
+    assert "Secure" not in response.headers["set-cookie"]
 
 
 def test_google_sign_in_is_allowed_only_its_own_script(container: Container) -> None:

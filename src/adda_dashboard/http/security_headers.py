@@ -10,12 +10,7 @@ JSON answers are left alone: the hot reads carry no markup and this keeps them l
 
 from __future__ import annotations
 
-import ipaddress
-from collections.abc import Sequence
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from adda_dashboard.settings import IPNetwork
 
 GOOGLE_GSI = "https://accounts.google.com/gsi/"
 HSTS = b"max-age=31536000; includeSubDomains"
@@ -38,30 +33,15 @@ def content_security_policy(google_sign_in: bool) -> str:
     return "; ".join(directives)
 
 
-def came_over_https(scope: Scope, trusted: Sequence[IPNetwork]) -> bool:
-    if scope.get("scheme") == "https":
-        return True
-    client = scope.get("client")
-    if not client or not trusted:
-        return False
-    try:
-        peer = ipaddress.ip_address(client[0])
-    except ValueError:
-        return False
-    if not any(peer in network for network in trusted):
-        return False
-    for name, value in scope["headers"]:
-        if name == b"x-forwarded-proto":
-            return value.split(b",")[0].strip().lower() == b"https"
-    return False
+def came_over_https(scope: Scope) -> bool:
+    """The scheme is the proxy's word only for a trusted proxy: the app's outermost layer
+    (``ProxyHeadersMiddleware``, with ``ADDA_TRUSTED_PROXIES``) has set it by then."""
+    return scope.get("scheme") == "https"
 
 
 class SecurityHeadersMiddleware:
-    def __init__(
-        self, app: ASGIApp, *, google_sign_in: bool, trusted_proxies: Sequence[IPNetwork]
-    ) -> None:
+    def __init__(self, app: ASGIApp, *, google_sign_in: bool) -> None:
         self.app = app
-        self.trusted = tuple(trusted_proxies)
         self.headers = [
             (b"content-security-policy", content_security_policy(google_sign_in).encode()),
             (b"x-frame-options", b"DENY"),
@@ -73,7 +53,7 @@ class SecurityHeadersMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        https = came_over_https(scope, self.trusted)
+        https = came_over_https(scope)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and _is_html(message):

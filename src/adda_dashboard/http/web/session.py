@@ -48,8 +48,7 @@ def csrf_token_for(container: Container, token: str) -> str:
 
 def is_https(request: Request) -> bool:
     """Whether the browser reached us over https, directly or through a trusted proxy."""
-    settings = request.app.state.container.settings
-    return came_over_https(request.scope, settings.trusted_proxy_networks)
+    return came_over_https(request.scope)
 
 
 def set_session_cookie(request: Request, response: Response, token: str) -> None:
