@@ -26,6 +26,7 @@ DEFAULT_CORS_ORIGINS = [
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+MAX_GID = 2**31 - 1  # a tab's gid (sheetId) is a signed 32-bit number
 
 
 class Environment(StrEnum):
@@ -138,6 +139,23 @@ class Settings(BaseSettings):
     gdrive_api_endpoint: str | None = None
     gdrive_share_publicly: bool = True
     gdrive_chunk_mb: int = Field(default=8, ge=1, le=1024)
+    # The Google spreadsheet the team is moving from (README "Moving from the Google
+    # spreadsheet"): read through the Sheets v4 API with a service-account key, whose token_uri is
+    # used as it is. Tabs are found by gid (the number after "gid=" in a tab's address). The mirror
+    # settings (writes per minute, pull interval) are read by the mirror only.
+    sheets_spreadsheet_id: str = ""
+    sheets_credentials_file: Path | None = None
+    sheets_api_url: str = "https://sheets.googleapis.com/"
+    sheets_main_gid: int = Field(default=0, ge=0, le=MAX_GID)
+    sheets_reedit_gid: int = Field(default=1507772277, ge=0, le=MAX_GID)
+    sheets_credentials_gid: int = Field(default=1409173850, ge=0, le=MAX_GID)
+    sheets_tickets_gid: int = Field(default=699848763, ge=0, le=MAX_GID)
+    # An uploaded workbook has titles, not gids: the main tab is the worksheet of this title when
+    # set, else one titled Final, Main or Entries, else the first worksheet.
+    sheets_main_tab_title: str = ""
+    sheets_mirror: bool = False
+    sheets_writes_per_minute: int = Field(default=50, ge=1, le=10_000)
+    sheets_pull_seconds: int = Field(default=60, ge=1, le=86_400)
     # Downloads (yt-dlp) and the job queue (Huey: SQLite file, or Redis when redis_url is set).
     # For tests only: lets downloads reach stand-in servers on 127.0.0.0/8 and ::1, and nothing
     # else (README "Which addresses a download may reach"). ADDA_DOWNLOAD_ALLOW_PRIVATE is its
@@ -176,6 +194,15 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{item!r} is not an IP address or network") from exc
         return value
+
+    @field_validator("sheets_api_url")
+    @classmethod
+    def _sheets_api_root(cls, value: str) -> str:
+        """An http(s) root ending in ``/``: requests go to ``<root>v4/spreadsheets/...``."""
+        value = value.strip()
+        if not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value if value.endswith("/") else value + "/"
 
     @property
     def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
