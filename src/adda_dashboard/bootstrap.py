@@ -128,6 +128,7 @@ def bootstrap(
         build_mailer(settings),
         SendThrottle.from_settings(settings, redis),
         taxonomy,
+        login_throttle=login_throttle,
         public_base_url=settings.public_base_url,
         link_ttl=timedelta(hours=settings.email_link_ttl_hours),
     )

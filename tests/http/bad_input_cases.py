@@ -410,25 +410,36 @@ def auth_cases() -> list[Any]:
 
 
 def verification_cases() -> list[Any]:
-    """The emailed link's token and the address a new link is asked for."""
+    """The emailed link's token with the sign-up's password, and the address a new link is
+    asked for."""
 
     def a(path: str, body: dict[str, Any], status: int, fld: str, case_id: str) -> Any:
         return row("POST", f"/api/auth/{path}", Json(body), status, fld, f"{path}-{case_id}")
 
+    def link(token: Any, **more: Any) -> dict[str, Any]:
+        return {"token": token, "password": "a long enough password", **more}
+
     verify, resend = "verify-email", "resend-verification"
     unknown_token = "A" * 43  # the shape of a real token, matching no link
     return [
-        a(verify, {"token": None}, 400, "token", "token-null"),
-        a(verify, {"token": ""}, 400, "token", "token-empty"),
-        a(verify, {"token": 5}, 400, "token", "token-number"),
-        a(verify, {"token": ["x" * 43]}, 400, "token", "token-array"),
-        a(verify, {"token": "short"}, 400, "token", "token-too-short"),
-        a(verify, {"token": "t" * 200}, 400, "token", "token-200-chars"),
-        a(verify, {"token": SQL}, 400, "token", "token-sql"),
-        a(verify, {"token": SCRIPT}, 400, "token", "token-script"),
-        a(verify, {"token": "a\x00" + "b" * 40}, 400, "token", "token-nul"),
-        a(verify, {"token": unknown_token}, 400, "token", "token-unknown"),
-        a(verify, {"token": unknown_token, "email": ADMIN}, 400, "email", "unknown-field"),
+        a(verify, link(None), 400, "token", "token-null"),
+        a(verify, link(""), 400, "token", "token-empty"),
+        a(verify, link(5), 400, "token", "token-number"),
+        a(verify, link(["x" * 43]), 400, "token", "token-array"),
+        a(verify, link("short"), 400, "token", "token-too-short"),
+        a(verify, link("t" * 200), 400, "token", "token-200-chars"),
+        a(verify, link(SQL), 400, "token", "token-sql"),
+        a(verify, link(SCRIPT), 400, "token", "token-script"),
+        a(verify, link("a\x00" + "b" * 40), 400, "token", "token-nul"),
+        a(verify, link(unknown_token), 400, "token", "token-unknown"),
+        a(verify, {"password": "a long enough password"}, 400, "token", "token-missing"),
+        a(verify, {"token": unknown_token}, 400, "password", "password-missing"),
+        a(verify, link(unknown_token, password=None), 400, "password", "password-null"),
+        a(verify, link(unknown_token, password=""), 400, "password", "password-empty"),
+        a(verify, link(unknown_token, password=12345678), 400, "password", "password-number"),
+        a(verify, link(unknown_token, password=["x" * 8]), 400, "password", "password-array"),
+        a(verify, link(unknown_token, password="p" * 1025), 400, "password", "password-1025"),
+        a(verify, link(unknown_token, email=ADMIN), 400, "email", "unknown-field"),
         a(resend, {"email": None}, 400, "email", "email-null"),
         a(resend, {"email": ""}, 400, "email", "email-empty"),
         a(resend, {"email": 5}, 400, "email", "email-number"),

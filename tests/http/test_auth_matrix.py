@@ -275,7 +275,9 @@ def test_the_sign_up_link_endpoints_need_no_token_and_ignore_one_sent(
     _email, token = signed_in(container, Role.contributor)
     headers = _header(kind, token, client, container)
     link = client.post(
-        "/api/auth/verify-email", json={"token": UNKNOWN_LINK_TOKEN}, headers=headers
+        "/api/auth/verify-email",
+        json={"token": UNKNOWN_LINK_TOKEN, "password": factories.PASSWORD},
+        headers=headers,
     )
     assert link.status_code == 400, link.text
     assert link.json()["field"] == "token"
@@ -302,7 +304,8 @@ def test_a_genuine_sign_up_link_confirms_without_a_token(
     assert signup.status_code == 201, signup.text
     [mail] = [e for e in logs if e["event"] == "mail_not_sent_no_smtp"]
     token = mail["text"].split("token=", 1)[1].split()[0]
-    assert client.post("/api/auth/verify-email", json={"token": token}).status_code == 200
+    body = {"token": token, "password": factories.PASSWORD}
+    assert client.post("/api/auth/verify-email", json=body).status_code == 200
     assert factories.login(client, email)
 
 

@@ -248,8 +248,11 @@ def test_google_takes_over_an_unconfirmed_sign_up_of_its_address(
     assert old.json()["message"] == "Token has been revoked"
     refreshed = client.post("/api/auth/refresh", json={"refresh_token": held["refresh_token"]})
     assert refreshed.status_code == 401
-    link = client.post("/api/auth/verify-email", json={"token": pending})
+    link = client.post(
+        "/api/auth/verify-email", json={"token": pending, "password": ATTACKER_PASSWORD}
+    )
     assert link.status_code == 400  # the squatter's pending link is gone too
+    assert link.json()["field"] == "token"
     with container.db.read() as session:
         user = users_repo.get_by_email(session, VICTIM)
         assert user is not None

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import structlog
+from sqlalchemy.orm import Session
+
 from adda_dashboard.adapters.passwords import hash_password, needs_rehash, verify_password
 from adda_dashboard.adapters.rate_limits import LoginThrottle
 from adda_dashboard.adapters.tokens import TokenSigner
@@ -20,12 +23,13 @@ from adda_dashboard.domain.entry_rules import (
     clean_text,
 )
 from adda_dashboard.domain.roles import LEGACY_REFUSAL, Actor, Role
-from adda_dashboard.errors import Forbidden, Invalid, TooManyRequests, Unauthorized
+from adda_dashboard.errors import Conflict, Forbidden, Invalid, TooManyRequests, Unauthorized
 from adda_dashboard.services.email_verification import EmailVerificationService, unconfirmed
 from adda_dashboard.services.request_gate import require_current, verified_claims
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.users import check_password, insert_unique_user
 
+log = structlog.get_logger("adda_dashboard.auth")
 BAD_CREDENTIALS = "Invalid email or password"
 
 
@@ -146,7 +150,39 @@ class AuthService:
 
     def signup(self, body: Any) -> dict[str, Any]:
         """A contributor account whose address is unproven: it can sign in once the link mailed
-        to the address has been opened. No tokens are given here (see email_verification)."""
+        to the address has been opened. No tokens are given here (see email_verification).
+
+        A sign-up for the address of an account still unconfirmed replaces that account's
+        username and password (``_claim_address``): whoever signed up first may have used
+        someone else's address, and the owner claims it this way. The answer is the 201 of a
+        fresh sign-up, and sign-ups that mail a link share the per-address limit of new links.
+        """
+        username, email, password = self._sign_up_fields(body)
+        password_hash = hash_password(password)
+        with self._db.write() as session:
+            user = _claim_address(session, email, username, password_hash)
+            # Charged only once no 409 is due, before the commit: a 429 undoes the sign-up.
+            self._admit_sign_up_mail(email)
+            link = self._verification.issue(session, user)
+            account = self._user_json(user)
+        sent = self._verification.send(link)
+        message = (
+            f"Account created: we sent a link to {email}. Open it and enter this password to "
+            f"confirm the address, then sign in; it works for {self._verification.lifetime()}."
+            if sent
+            else "Account created, but the email with its confirmation link could not be sent "
+            "just now: ask for a new link from the sign-in page."
+        )
+        return {
+            "success": True,
+            "message": message,
+            "user": account,
+            "email_verification_required": True,
+            "verification_email_sent": sent,
+        }
+
+    def _sign_up_fields(self, body: Any) -> tuple[str, str, str]:
+        """The sign-up's username, allowed email and checked password, or 400 naming a field."""
         if not body or not isinstance(body, Mapping):
             raise Invalid("No data provided", field="body")
         for key in body:
@@ -167,34 +203,16 @@ class AuthService:
             raise Invalid("Passwords do not match", field="confirm_password")
         check_password(password)
         email = check_email(email, self._taxonomy.current.allowed_email_domains, field="email")
-        password_hash = hash_password(password)
-        with self._db.write() as session:
-            user = insert_unique_user(
-                session,
-                email=email,
-                username=username,
-                password_hash=password_hash,
-                role=Role.contributor,
-                auth_source="password",
-                verified=False,
+        return username, email, password
+
+    def _admit_sign_up_mail(self, email: str) -> None:
+        wait = self._verification.throttle.admit(email)
+        if wait:
+            raise TooManyRequests(
+                f"Too many sign-ups and links for this address. Try again in {wait} seconds.",
+                field="email",
+                headers={"Retry-After": str(wait)},
             )
-            link = self._verification.issue(session, user)
-            account = self._user_json(user)
-        sent = self._verification.send(link)
-        message = (
-            f"Account created: we sent a link to {email}. Open it to confirm the address, then "
-            f"sign in; it works for {self._verification.lifetime()}."
-            if sent
-            else "Account created, but the email with its confirmation link could not be sent "
-            "just now: ask for a new link from the sign-in page."
-        )
-        return {
-            "success": True,
-            "message": message,
-            "user": account,
-            "email_verification_required": True,
-            "verification_email_sent": sent,
-        }
 
     def refresh(self, body: Any) -> dict[str, Any]:
         if isinstance(body, Mapping):
@@ -307,3 +325,36 @@ class AuthService:
         """The account as a session sees it: a legacy session's role is the capped one."""
         role = Actor.of_token(user.id, user.email, Role(user.role), legacy=legacy).role
         return {"username": user.username, "email": user.email, "role": role.value}
+
+
+def _claim_address(session: Session, email: str, username: str, password_hash: str) -> User:
+    """A new account for a sign-up, or the unconfirmed account of its address made anew.
+
+    The replaced account keeps its row but nothing its first sign-up chose: username, password
+    and role are the new sign-up's, its token version moves on (revoking anything issued), and
+    the caller's new link deletes the older ones. A confirmed or disabled account is 409.
+    """
+    found = users_repo.get_by_email(session, email)
+    if found is not None:  # locked, so a confirmation or another sign-up cannot interleave
+        found = users_repo.lock_by_ids(session, {found.id}).get(found.id)
+    if found is None or found.email_verified_at is not None or not found.is_active:
+        return insert_unique_user(
+            session,
+            email=email,
+            username=username,
+            password_hash=password_hash,
+            role=Role.contributor,
+            auth_source="password",
+            verified=False,
+        )
+    holder = users_repo.get_by_username(session, username)
+    if holder is not None and holder.id != found.id:
+        raise Conflict("Username already exists", field="username")
+    log.info("unconfirmed_sign_up_replaced", user_id=found.id)
+    found.username = username
+    found.password_hash = password_hash
+    found.role = Role.contributor.value
+    found.auth_source = "password"
+    found.token_version += 1
+    found.updated_at = utcnow()
+    return found

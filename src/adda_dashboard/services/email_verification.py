@@ -12,6 +12,13 @@ the address and signs nothing in; the page asks for a click first, so a mail sca
 fetches every link confirms nothing. New links on request are limited per address
 (``SendThrottle``), and the answer is the same whether or not an account is waiting, so it
 reveals no account.
+
+Confirming also asks for the password chosen at sign-up. The link reaches the owner of the
+address, who may not be the one who signed up: without the password, the owner's click would
+make a squatter's password valid. A wrong password leaves the link unspent and counts against
+the account's sign-in failures (``LoginThrottle``), so the link is no way to guess it; the
+owner claims the address by signing up again instead (``AuthService.signup`` replaces an
+unconfirmed sign-up).
 """
 
 from __future__ import annotations
@@ -30,7 +37,8 @@ import structlog
 from sqlalchemy.orm import Session
 
 from adda_dashboard.adapters.mail import Mailer, MailError
-from adda_dashboard.adapters.rate_limits import SendThrottle
+from adda_dashboard.adapters.passwords import verify_password
+from adda_dashboard.adapters.rate_limits import LoginThrottle, SendThrottle
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import EmailVerificationToken, User
@@ -42,12 +50,18 @@ from adda_dashboard.services.taxonomy import TaxonomyService
 
 log = structlog.get_logger("adda_dashboard.verification")
 CONFIRM_PATH = "/ui/signup/confirm"
+SIGNUP_PATH = "/ui/signup"
 _TOKEN = re.compile(r"^[A-Za-z0-9_-]{16,128}$")
 NOT_VALID = (
     "This link is not valid: it may be cut short, or replaced by a newer link. Ask for a new one."
 )
 USED = "This link has already been used: the address is confirmed, so sign in."
 EXPIRED = "This link has expired. Ask for a new one."
+WRONG_PASSWORD = (
+    "This link belongs to a sign-up with another password. If you did not sign up with this "
+    "address, sign up again with your own password to claim it."
+)
+MAX_PASSWORD_CHARS = 1024
 
 
 def token_digest(token: str) -> str:
@@ -79,6 +93,19 @@ def _link_token(value: Any) -> str:
     return value.strip()
 
 
+def _sign_up_password(value: Any) -> str:
+    if value is None or value == "":
+        raise Invalid(
+            "'password' is required: the password chosen when signing up", field="password"
+        )
+    if not isinstance(value, str) or len(value) > MAX_PASSWORD_CHARS:
+        raise Invalid(
+            f"'password' must be a string of at most {MAX_PASSWORD_CHARS} characters",
+            field="password",
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class PendingLink:
     """A link made inside a transaction, to be mailed once that transaction has committed."""
@@ -96,12 +123,14 @@ class EmailVerificationService:
         throttle: SendThrottle,
         taxonomy: TaxonomyService,
         *,
+        login_throttle: LoginThrottle,
         public_base_url: str,
         link_ttl: timedelta,
     ) -> None:
         self._db = db
         self._mailer = mailer
         self.throttle = throttle
+        self._login_throttle = login_throttle
         self._taxonomy = taxonomy
         self._base_url = public_base_url.rstrip("/")
         self.link_ttl = link_ttl
@@ -129,23 +158,29 @@ class EmailVerificationService:
         """Mail the link; False (and logged) when the mail server could not take it, so the
         caller can say so: the account stays, and a new link can be asked for."""
         url = self.link_for(link.token)
+        signup_url = f"{self._base_url}{SIGNUP_PATH}"
         lifetime = self.lifetime()
         text = (
             f"Hello {link.username},\n\n"
             "An Adda Dashboard account was created with this email address. To confirm that "
             f"the address is yours, open this link within {lifetime}:\n\n{url}\n\n"
-            "Opening it confirms the address; it does not sign you in.\n\n"
-            "If you did not create this account, do not open the link: ignore this message "
-            "and the account can never be used.\n"
+            "Confirming asks for the password chosen at sign-up; it does not sign you in.\n\n"
+            "If you did not create this account, someone else used your address: do not "
+            "confirm it. To claim the address, sign up again with your own password at "
+            f"{signup_url} (this link then stops working), or ignore this message and the "
+            "account can never be used.\n"
         )
         page = (
             f"<p>Hello {html.escape(link.username)},</p>"
             "<p>An Adda Dashboard account was created with this email address. To confirm that "
             f"the address is yours, open this link within {lifetime}:</p>"
             f'<p><a href="{html.escape(url)}">Confirm my email address</a></p>'
-            "<p>Opening it confirms the address; it does not sign you in.</p>"
-            "<p>If you did not create this account, do not open the link: ignore this message "
-            "and the account can never be used.</p>"
+            "<p>Confirming asks for the password chosen at sign-up; it does not sign you in.</p>"
+            "<p>If you did not create this account, someone else used your address: do not "
+            "confirm it. To claim the address, "
+            f'<a href="{html.escape(signup_url)}">sign up again</a> with your own password '
+            "(this link then stops working), or ignore this message and the account can never "
+            "be used.</p>"
         )
         try:
             self._mailer.send(
@@ -172,30 +207,58 @@ class EmailVerificationService:
                 raise Invalid(NOT_VALID, field="token")
             return user.email
 
-    def confirm(self, body: Any) -> dict[str, Any]:
-        """``{"token": ...}`` from the emailed link: the address is proven; nobody is signed in."""
+    def confirm(self, body: Any, client_ip: str | None = None) -> dict[str, Any]:
+        """``{"token", "password"}``: the emailed link and the password chosen at sign-up prove
+        the address; nobody is signed in. A wrong password leaves the link unspent (400,
+        ``field`` password) and counts as a failed sign-in of the account (429 past the limit).
+        """
         if not body or not isinstance(body, Mapping):
             raise Invalid("No data provided", field="body")
-        check_known_keys(body, ("token",))
+        check_known_keys(body, ("token", "password"))
         token = _link_token(body.get("token"))
-        with self._db.write() as session:
+        password = _sign_up_password(body.get("password"))
+        with self._db.read() as session:
             link = self._usable(session, token)
-            if not links_repo.mark_used_if_unused(session, link.id, utcnow()):
-                raise Invalid(USED, field="token")
             user = users_repo.get_by_id(session, link.user_id)
             if user is None:
                 raise Invalid(NOT_VALID, field="token")
+            user_id, email, password_hash = user.id, user.email, user.password_hash
+        # Hashing happens outside any transaction; the spend below checks nothing moved since.
+        self._check_sign_up_password(email, password_hash, password, client_ip)
+        with self._db.write() as session:
+            user = users_repo.lock_by_ids(session, {user_id}).get(user_id)
+            link = self._usable(session, token)
+            if user is None or link.user_id != user_id or user.password_hash != password_hash:
+                raise Invalid(NOT_VALID, field="token")  # a new sign-up replaced this one
+            if not links_repo.mark_used_if_unused(session, link.id, utcnow()):
+                raise Invalid(USED, field="token")
             if user.email_verified_at is None:
                 user.email_verified_at = utcnow()
                 user.updated_at = utcnow()
             links_repo.delete_unused_for_user(session, user.id)
-            email = user.email
         log.info("email_verified", user=email)
         return {
             "success": True,
             "message": "Your email address is confirmed: you can sign in now.",
             "email": email,
         }
+
+    def _check_sign_up_password(
+        self, email: str, password_hash: str | None, password: str, client_ip: str | None
+    ) -> None:
+        """The sign-in throttle's three moments, keyed by the account's address as a sign-in
+        by email is, so guesses here and at the sign-in form share one budget."""
+        wait = self._login_throttle.admit(email, client_ip)
+        if wait:
+            raise TooManyRequests(
+                f"Too many wrong passwords. Try again in {wait} seconds.",
+                field="password",
+                headers={"Retry-After": str(wait)},
+            )
+        if not verify_password(password_hash, password):
+            self._login_throttle.failed(client_ip)
+            raise Invalid(WRONG_PASSWORD, field="password")
+        self._login_throttle.succeeded(email)
 
     @staticmethod
     def _usable(session: Session, token: str) -> EmailVerificationToken:

@@ -70,7 +70,8 @@ def login_options() -> Response:
         (
             201,
             "Account created with its address unconfirmed: a link was emailed to it, and the "
-            "account signs in once the link is opened (no tokens here)",
+            "account signs in once the link is opened and this password entered (no tokens "
+            "here)",
             {
                 "message": TEXT,
                 "user": USER,
@@ -80,7 +81,10 @@ def login_options() -> Response:
         ),
         {
             400: "A field is missing or malformed (named in `field`)",
-            409: "The username or email is taken",
+            409: "The username is taken, or the email is that of a confirmed account (a "
+            "sign-up for an unconfirmed one replaces its username and password and mails a new "
+            "link, with the same 201)",
+            429: "Too many sign-ups and new links for this address in the window (`Retry-After`)",
         },
     ),
 )
@@ -90,15 +94,28 @@ def signup(container: ContainerDep, body: JsonBody) -> Any:
 
 @router.post(
     "/verify-email",
-    openapi_extra=body_of({"token": TEXT}, ["token"]),
+    openapi_extra=body_of(
+        {
+            "token": {"type": "string", "description": "the token of the emailed link"},
+            "password": {"type": "string", "description": "the password chosen at sign-up"},
+        },
+        ["token", "password"],
+    ),
     responses=answers(
         (200, "The address is confirmed; nobody is signed in", {"message": TEXT, "email": TEXT}),
-        {400: "The link's token is missing, not valid, already used or expired (`field` token)"},
+        {
+            400: "The link's token is missing, not valid, already used or expired (`field` "
+            "token); or the password is missing or not the sign-up's (`field` password: the "
+            "link is not spent, and whoever did not sign up claims the address by signing up "
+            "again)",
+            429: "Too many wrong passwords for the account: the sign-in limit (`Retry-After`)",
+        },
     ),
 )
-def verify_email(container: ContainerDep, body: JsonBody) -> Any:
-    """The token of the emailed link (the dashboard's confirm page posts the same)."""
-    return OrjsonResponse(container.verification.confirm(body))
+def verify_email(request: Request, container: ContainerDep, body: JsonBody) -> Any:
+    """The emailed link's token and the sign-up's password (the confirm page posts the same)."""
+    client_ip = request.client.host if request.client else None
+    return OrjsonResponse(container.verification.confirm(body, client_ip=client_ip))
 
 
 @router.post(

@@ -74,7 +74,13 @@ async def signup(request: Request, container: ContainerDep) -> Response:
             "error": exc,
             "domains": container.taxonomy.current.allowed_email_domains,
         }
-        return render(request, "auth/signup.html", context, status_code=exc.status_code)
+        return render(
+            request,
+            "auth/signup.html",
+            context,
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
     # Nobody is signed in: the account waits for its address to be confirmed by the link.
     context = {
         "message": created["message"],

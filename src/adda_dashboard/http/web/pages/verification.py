@@ -1,9 +1,11 @@
 """The dashboard's side of a sign-up's address proof: the emailed link's page and new links.
 
-The link opens a page that names the address and asks for a click: a mail scanner fetching the
-link confirms nothing, and nobody is signed in by it. These pages live under ``/ui/signup`` as
-the sign-up form does, so they share its treatment: no session needed, the sign-in forms'
-anti-forgery token (``form_guard``), and the sign-in pages' limits instead of a reader's.
+The link opens a page that names the address and asks for the password chosen at sign-up and a
+click: a mail scanner fetching the link confirms nothing, and nobody is signed in by it. A
+refused password shows the form again, the link still unspent. These pages live under
+``/ui/signup`` as the sign-up form does, so they share its treatment: no session needed, the
+sign-in forms' anti-forgery token (``form_guard``), and the sign-in pages' limits instead of a
+reader's.
 """
 
 from __future__ import annotations
@@ -37,15 +39,28 @@ async def confirm_page(request: Request, container: ContainerDep, token: str = "
 @router.post("/confirm")
 async def confirm(request: Request, container: ContainerDep) -> Response:
     fields = await form_fields(request)
-    context: dict[str, Any] = {}
+    token = fields.get("token", "")
+    body = {"token": token, "password": fields.get("password", "")}
+    client = request.client.host if request.client else None
+    context: dict[str, Any] = {"token": token}
     try:
         form_guard.check(request, fields)
-        result = await run_in_threadpool(
-            container.verification.confirm, {"token": fields.get("token", "")}
-        )
+        result = await run_in_threadpool(container.verification.confirm, body, client)
     except AppError as exc:
-        context["error"] = exc
-        return render(request, "auth/confirm_email.html", context, status_code=exc.status_code)
+        error = exc
+        if exc.field == "password":  # the form again, for the link is still good
+            try:
+                context["email"] = await run_in_threadpool(container.verification.check, token)
+            except AppError as gone:
+                error = gone
+        context["error"] = error
+        return render(
+            request,
+            "auth/confirm_email.html",
+            context,
+            status_code=error.status_code,
+            headers=error.headers,
+        )
     context["confirmed"] = result["message"]
     return render(request, "auth/confirm_email.html", context)
 
