@@ -3,6 +3,7 @@ and workers alike; nothing here runs at import time."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -16,8 +17,10 @@ from adda_dashboard.adapters.queue import JobQueue
 from adda_dashboard.adapters.rate_limits import LoginThrottle, SendThrottle
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.request_limits import RequestLimiter
+from adda_dashboard.adapters.sheets import SheetsClient, sheets_client_factory
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db.engine import Database, build_engine
+from adda_dashboard.domain.sheet_tabs import TabKind
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.email_verification import EmailVerificationService
@@ -28,6 +31,7 @@ from adda_dashboard.services.operations import OperationsService
 from adda_dashboard.services.overview import OverviewService
 from adda_dashboard.services.reports import ReportService
 from adda_dashboard.services.request_gate import RequestGate
+from adda_dashboard.services.sheet_import import SheetImportService
 from adda_dashboard.services.snapshots import SnapshotCache
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
@@ -61,6 +65,8 @@ class Container:
     videos: VideoLibrary
     downloads: DownloadService
     queue: JobQueue
+    sheets: Callable[[], SheetsClient]
+    sheet_import: SheetImportService
     request_limiter: RequestLimiter | None = None
     signer: TokenSigner | None = None
     overview: OverviewService | None = None
@@ -147,6 +153,8 @@ def bootstrap(
     db.after_commit.append(gate.forget_users_changed)
     video = build_video_services(settings, db, entries, resolver=resolver)
     reports = ReportService(db, live)
+    transfer = TransferService(db, taxonomy, entries)
+    sheets = sheets_client_factory(settings)  # built at first use: most servers never need it
     return Container(
         settings=settings,
         db=db,
@@ -159,7 +167,7 @@ def bootstrap(
         login_throttle=login_throttle,
         google_login=GoogleLoginService(db, verifier, auth, taxonomy),
         verification=verification,
-        transfer=TransferService(db, taxonomy, entries),
+        transfer=transfer,
         redis=redis,
         versions=versions,
         snapshots=snapshots,
@@ -170,6 +178,20 @@ def bootstrap(
         videos=video.videos,
         downloads=video.downloads,
         queue=video.queue,
+        sheets=sheets,
+        sheet_import=SheetImportService(
+            db,
+            taxonomy,
+            transfer,
+            sheets,
+            gids={
+                TabKind.main: settings.sheets_main_gid,
+                TabKind.reedit: settings.sheets_reedit_gid,
+                TabKind.credentials: settings.sheets_credentials_gid,
+                TabKind.tickets: settings.sheets_tickets_gid,
+            },
+            main_tab_title=settings.sheets_main_tab_title,
+        ),
         request_limiter=build_request_limiter(settings, redis),
         signer=signer,
         overview=OverviewService(db, reports, snapshots),

@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, config, seed-demo, import, export and user management."""
+"""The command line: serve, migrate, config, seed-demo, import, export, users and sheets."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.cli_sheets import sheets_app
 from adda_dashboard.errors import AppError
 from adda_dashboard.settings import Settings
 
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Adda Dashboard: the Shorts team's content tracker.", no_args_is_help=True)
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+app.add_typer(sheets_app, name="sheets")
 console = Console()
 err = Console(stderr=True)
 

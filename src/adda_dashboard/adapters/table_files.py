@@ -21,7 +21,8 @@ import csv
 import io
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -147,6 +148,20 @@ def with_fixed_zip_dates(data: bytes) -> bytes:
 
 
 def read_xlsx(path: Path) -> list[list[str]]:
+    with _open_workbook(path) as workbook:
+        return _sheet_rows(workbook.worksheets[0]) if workbook.worksheets else []
+
+
+def read_workbook(path: Path) -> list[tuple[str, list[list[str]]]]:
+    """Every worksheet of an XLSX workbook in order, as (title, rows of cell text)."""
+    if format_of(path) != "xlsx":
+        raise Invalid(f"'{path.name}' is not a .xlsx workbook", field="file")
+    with _open_workbook(path) as workbook:
+        return [(sheet.title, _sheet_rows(sheet)) for sheet in workbook.worksheets]
+
+
+@contextmanager
+def _open_workbook(path: Path) -> Iterator[Any]:
     # openpyxl warns about sheet features it drops (data validation, conditional formats);
     # only the values matter here.
     with warnings.catch_warnings():
@@ -156,17 +171,17 @@ def read_xlsx(path: Path) -> list[list[str]]:
         except Exception:  # a damaged workbook fails in many ways inside openpyxl
             raise Invalid(f"'{path.name}' is not a readable XLSX workbook", field="file") from None
         try:
-            if not workbook.worksheets:
-                return []
-            sheet = workbook.worksheets[0]
-            # Some writers declare a wrong size; read the rows that are really there.
-            sheet.reset_dimensions()
-            return [
-                [cell_text(value) for value in row]
-                for row in sheet.iter_rows(min_row=1, values_only=True)
-            ]
+            yield workbook
         finally:
             workbook.close()
+
+
+def _sheet_rows(sheet: Any) -> list[list[str]]:
+    # Some writers declare a wrong size; read the rows that are really there.
+    sheet.reset_dimensions()
+    return [
+        [cell_text(value) for value in row] for row in sheet.iter_rows(min_row=1, values_only=True)
+    ]
 
 
 def cell_text(value: object) -> str:

@@ -20,6 +20,7 @@ from adda_dashboard.db.repositories import tickets as tickets_repo
 from adda_dashboard.domain import columns as c
 from adda_dashboard.domain.entry_rules import check_known_keys, clean_text, is_email_syntax
 from adda_dashboard.domain.roles import Actor, Role
+from adda_dashboard.domain.taxonomy import Taxonomy
 from adda_dashboard.errors import Conflict, Forbidden, Invalid, NotFound
 from adda_dashboard.services.reports import check_filter
 from adda_dashboard.services.taxonomy import TaxonomyService
@@ -173,21 +174,7 @@ class TicketService:
         if not isinstance(body, Mapping):
             raise Invalid("The body must be a JSON object", field="body")
         check_known_keys(body, c.TICKET_COLUMNS)
-        # Absent, null, empty or blank counts as missing; a present value of another type is
-        # reported as such below rather than as missing.
-        missing = [col for col in c.TICKET_COLUMNS if _blank(body.get(col))]
-        if missing:
-            raise Invalid(f"Missing required fields: {', '.join(missing)}", field=missing[0])
-        values = {
-            col: clean_text(
-                col,
-                body[col],
-                multiline=col == ISSUE_TEXT,
-                max_length=MAX_ISSUE_TEXT if col == ISSUE_TEXT else MAX_TICKET_VALUE,
-            )
-            for col in c.TICKET_COLUMNS
-        }
-        self._check(values)
+        values = ticket_values(body, self._taxonomy.current)
         # Triage is editors' work: anyone else's ticket starts Open whatever status it names.
         status = values["Status"] if can_change_status(actor) else OPEN_STATUS
         taken = Conflict(f"Ticket ID {values['Ticket ID']!r} already exists", field="Ticket ID")
@@ -218,31 +205,50 @@ class TicketService:
             "ticket_id": values["Ticket ID"],
         }
 
-    def _check(self, values: dict[str, str]) -> None:
-        if not _TICKET_ID.fullmatch(values["Ticket ID"]):
-            raise Invalid(
-                f"'Ticket ID' may hold only letters, digits, '.', '-' and '_', "
-                f"at most {MAX_TICKET_ID} characters",
-                field="Ticket ID",
-            )
-        taxonomy = self._taxonomy.current
-        vertical = taxonomy.vertical(values["Vertical"])
-        if vertical is None:
-            raise Invalid(
-                f"'Vertical' must be one of: {', '.join(taxonomy.verticals)}", field="Vertical"
-            )
-        if values["Exam Name"] not in vertical["exams"]:
-            raise Invalid(f"'Exam Name' is not an exam of {values['Vertical']}", field="Exam Name")
-        if values["Subject"] not in vertical["subjects"]:
-            raise Invalid(f"'Subject' is not a subject of {values['Vertical']}", field="Subject")
-        if values["Issue Type"] not in c.ISSUE_TYPES:
-            raise Invalid(
-                f"'Issue Type' must be one of: {', '.join(c.ISSUE_TYPES)}", field="Issue Type"
-            )
-        if values["Status"] not in c.TICKET_STATUSES:
-            raise Invalid(
-                f"'Status' must be one of: {', '.join(c.TICKET_STATUSES)}", field="Status"
-            )
+
+def ticket_values(body: Mapping[str, Any], taxonomy: Taxonomy) -> dict[str, str]:
+    """A ticket's seven columns, cleaned and checked: the rules of a raised ticket, which the
+    spreadsheet import applies to the Tickets tab too."""
+    # Absent, null, empty or blank counts as missing; a present value of another type is
+    # reported as such below rather than as missing.
+    missing = [col for col in c.TICKET_COLUMNS if _blank(body.get(col))]
+    if missing:
+        raise Invalid(f"Missing required fields: {', '.join(missing)}", field=missing[0])
+    values = {
+        col: clean_text(
+            col,
+            body[col],
+            multiline=col == ISSUE_TEXT,
+            max_length=MAX_ISSUE_TEXT if col == ISSUE_TEXT else MAX_TICKET_VALUE,
+        )
+        for col in c.TICKET_COLUMNS
+    }
+    _check_ticket(values, taxonomy)
+    return values
+
+
+def _check_ticket(values: dict[str, str], taxonomy: Taxonomy) -> None:
+    if not _TICKET_ID.fullmatch(values["Ticket ID"]):
+        raise Invalid(
+            f"'Ticket ID' may hold only letters, digits, '.', '-' and '_', "
+            f"at most {MAX_TICKET_ID} characters",
+            field="Ticket ID",
+        )
+    vertical = taxonomy.vertical(values["Vertical"])
+    if vertical is None:
+        raise Invalid(
+            f"'Vertical' must be one of: {', '.join(taxonomy.verticals)}", field="Vertical"
+        )
+    if values["Exam Name"] not in vertical["exams"]:
+        raise Invalid(f"'Exam Name' is not an exam of {values['Vertical']}", field="Exam Name")
+    if values["Subject"] not in vertical["subjects"]:
+        raise Invalid(f"'Subject' is not a subject of {values['Vertical']}", field="Subject")
+    if values["Issue Type"] not in c.ISSUE_TYPES:
+        raise Invalid(
+            f"'Issue Type' must be one of: {', '.join(c.ISSUE_TYPES)}", field="Issue Type"
+        )
+    if values["Status"] not in c.TICKET_STATUSES:
+        raise Invalid(f"'Status' must be one of: {', '.join(c.TICKET_STATUSES)}", field="Status")
 
 
 def _not_found(ticket_id: str) -> NotFound:

@@ -4,12 +4,16 @@ Export writes what ``/api/data`` lists, as the main tab's twelve columns. Import
 with the API's rules (``domain/entry_rules``), so no file can store what the API would refuse;
 it writes a file whole or not at all, and it is keyed by ``Sr no.``, so importing a file again
 updates the entries it created instead of duplicating them.
+
+The spreadsheet import (``services/sheet_import``) reads its two entry tabs into the same
+``ImportRow``s and goes through the same planning and writing: ``plan_entries`` says what each
+row would do (insert, update, unchanged) reading only, ``apply_entries`` does exactly that.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -25,6 +29,7 @@ from adda_dashboard.domain import columns as c
 from adda_dashboard.domain.entry_rules import EDITABLE_COLUMNS, parse_fields, validate_entry
 from adda_dashboard.domain.records import ATTRIBUTE_OF, to_attributes, to_columns
 from adda_dashboard.domain.roles import SYSTEM, Actor, Role
+from adda_dashboard.domain.taxonomy import Taxonomy
 from adda_dashboard.errors import AppError, Conflict, Forbidden, Invalid
 from adda_dashboard.services.entries import ENTITY, EntryService, bump_dataset_version
 from adda_dashboard.services.taxonomy import TaxonomyService
@@ -63,6 +68,35 @@ class ImportRow:
     line: int
     sr_no: int | None
     record: dict[str, str]  # validated, every editable column
+    kept: frozenset[str] = frozenset()  # columns the table lacks: an update keeps stored values
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """What importing one row does: insert (no ``current``), update (``changes``) or nothing."""
+
+    row: ImportRow
+    current: Row[Any] | None
+    changes: dict[str, tuple[str, str]]
+
+    @property
+    def action(self) -> str:
+        if self.current is None:
+            return "insert"
+        return "update" if self.changes else "unchanged"
+
+
+def entry_changes(current: Row[Any], row: ImportRow) -> dict[str, tuple[str, str]]:
+    """(stored, imported) of each column the row changes."""
+    before = to_columns(current)
+    after = {**row.record, **{col: before[col] for col in row.kept}}
+    return {col: (before[col], after[col]) for col in before if after[col] != before[col]}
+
+
+def parse_entry(values: Mapping[str, str], taxonomy: Taxonomy) -> tuple[int | None, dict[str, str]]:
+    """A row's ``Sr no.`` and its entry, checked by the API's rules (``AppError`` if refused)."""
+    sr_no = parse_sr_no(values.get(c.SR_NO, ""))
+    return sr_no, validate_entry(parse_fields(values, allowed=EDITABLE_COLUMNS), taxonomy)
 
 
 def parse_sr_no(raw: str) -> int | None:
@@ -159,17 +193,22 @@ class TransferService:
             # A no-op bump takes the serial counter's row lock: no entry numbered by the server
             # can appear between the checks below and the commit.
             counters.increment(session, counters.SR_NO, by=0)
-            existing = self._existing_entries(session, rows, result)
+            plan = self.plan_entries(session, rows, lambda _row, error: result.errors.append(error))
             if result.errors:
                 result.errors.sort(key=lambda error: error.line)
                 return result
-            self._write_rows(session, actor, rows, existing, set(header), result)
+            self.apply_entries(session, actor, plan)
+        actions = [change.action for change in plan]
+        result.inserted = actions.count("insert")
+        result.updated = actions.count("update")
+        result.unchanged = actions.count("unchanged")
         return result
 
     def _parse_rows(
         self, header: list[str], table: list[list[str]], result: ImportResult
     ) -> list[ImportRow]:
         taxonomy = self._taxonomy.current
+        kept = frozenset(col for col in OPTIONAL_COLUMNS if col not in header)
         rows: list[ImportRow] = []
         first_line_of: dict[int, int] = {}
         for line, cells in enumerate(table[1:], start=2):
@@ -178,8 +217,7 @@ class TransferService:
                 if is_blank(values):
                     result.skipped_blank += 1
                     continue
-                sr_no = parse_sr_no(values.get(c.SR_NO, ""))
-                record = validate_entry(parse_fields(values, allowed=EDITABLE_COLUMNS), taxonomy)
+                sr_no, record = parse_entry(values, taxonomy)
             except AppError as exc:
                 result.errors.append(RowError(line, exc.field, exc.message))
                 continue
@@ -189,64 +227,52 @@ class TransferService:
                     result.errors.append(RowError(line, c.SR_NO, message))
                     continue
                 first_line_of[sr_no] = line
-            rows.append(ImportRow(line, sr_no, record))
+            rows.append(ImportRow(line, sr_no, record, kept))
         return rows
 
-    def _existing_entries(
-        self, session: Session, rows: list[ImportRow], result: ImportResult
-    ) -> dict[int, Row[Any]]:
-        """The live entries the file's serial numbers name, by line; deleted ones are refused."""
-        existing: dict[int, Row[Any]] = {}
+    def plan_entries(
+        self,
+        session: Session,
+        rows: Sequence[ImportRow],
+        refuse: Callable[[ImportRow, RowError], None],
+    ) -> list[EntryChange]:
+        """What importing each row would do, reading only; a row naming a deleted entry is
+        refused (``refuse``) and left out."""
+        plan: list[EntryChange] = []
         for row in rows:
-            if row.sr_no is None:
-                continue
-            current = entries_repo.get_by_sr_no(session, row.sr_no)
-            if current is None:
-                continue
-            if current.deleted_at is not None:
+            current = entries_repo.get_by_sr_no(session, row.sr_no) if row.sr_no else None
+            if current is not None and current.deleted_at is not None:
                 message = (
                     f"'{c.SR_NO}' {row.sr_no} belongs to a deleted entry; restore it first "
                     f"or leave '{c.SR_NO}' empty to add a new entry"
                 )
-                result.errors.append(RowError(row.line, c.SR_NO, message))
-            else:
-                existing[row.line] = current
-        return existing
+                refuse(row, RowError(row.line, c.SR_NO, message))
+                continue
+            changes = entry_changes(current, row) if current is not None else {}
+            plan.append(EntryChange(row, current, changes))
+        return plan
 
-    def _write_rows(
+    def apply_entries(self, session: Session, actor: Actor, plan: Sequence[EntryChange]) -> None:
+        """Write a plan made in this same transaction, each change audited."""
+        # Raised first, so the serials given to rows without one never meet the file's own.
+        highest = max((ch.row.sr_no for ch in plan if ch.row.sr_no is not None), default=0)
+        counters.raise_to_at_least(session, counters.SR_NO, highest)
+        for change in plan:
+            if change.current is None:
+                self._entries.insert_validated(
+                    session, actor, change.row.record, sr_no=change.row.sr_no
+                )
+            elif change.changes:
+                self._update(session, actor, change.current, change.row.sr_no, change.changes)
+
+    def _update(
         self,
         session: Session,
         actor: Actor,
-        rows: list[ImportRow],
-        existing: dict[int, Row[Any]],
-        present: set[str],
-        result: ImportResult,
+        current: Row[Any],
+        sr_no: int | None,
+        changes: dict[str, tuple[str, str]],
     ) -> None:
-        # Raised first, so the serials given to rows without one never meet the file's own.
-        highest = max((row.sr_no for row in rows if row.sr_no is not None), default=0)
-        counters.raise_to_at_least(session, counters.SR_NO, highest)
-        for row in rows:
-            current = existing.get(row.line)
-            if current is None:
-                self._entries.insert_validated(session, actor, row.record, sr_no=row.sr_no)
-                result.inserted += 1
-            elif self._update(session, actor, current, row, present):
-                result.updated += 1
-            else:
-                result.unchanged += 1
-
-    def _update(
-        self, session: Session, actor: Actor, current: Row[Any], row: ImportRow, present: set[str]
-    ) -> bool:
-        """Bring an entry to the row's values; columns the file lacks keep their stored values."""
-        before = to_columns(current)
-        after = {
-            **row.record,
-            **{col: before[col] for col in OPTIONAL_COLUMNS if col not in present},
-        }
-        changes = {col: (before[col], after[col]) for col in before if after[col] != before[col]}
-        if not changes:
-            return False
         updated = entries_repo.update_if_version(
             session,
             current.id,
@@ -255,7 +281,7 @@ class TransferService:
         )
         if updated is None:
             raise Conflict(
-                f"The entry with '{c.SR_NO}' {row.sr_no} changed during the import; import again",
+                f"The entry with '{c.SR_NO}' {sr_no} changed during the import; import again",
                 field=c.SR_NO,
             )
         audit.append(
@@ -267,4 +293,3 @@ class TransferService:
             changes={col: {"from": old, "to": new} for col, (old, new) in changes.items()},
         )
         bump_dataset_version(session)
-        return True
