@@ -15,7 +15,7 @@ from adda_dashboard.settings import Settings
 from tests import factories
 from tests.backends import BACKENDS, fresh_database, reset
 
-pytest_plugins = ["tests.video_fixtures"]
+pytest_plugins = ["tests.video_fixtures", "tests.sheet_fixtures"]
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -18,7 +18,13 @@ from adda_dashboard.adapters.request_limits import Verdict
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.errors import AppError
 
-EXPENSIVE_PREFIXES = ("/api/upload-video", "/api/download-youtube", "/api/import", "/api/export")
+EXPENSIVE_PREFIXES = (
+    "/api/upload-video",
+    "/api/download-youtube",
+    "/api/import",
+    "/api/export",
+    "/ui/admin/sheets/",  # the spreadsheet import: every row of four tabs checked or written
+)
 EXEMPT_PREFIXES = ("/api/auth/login", "/api/auth/signup", "/api/auth/google-login")
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # The dashboard's pages draw on the same budgets as the API they stand in for; its sign-in pages

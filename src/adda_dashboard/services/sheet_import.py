@@ -143,10 +143,17 @@ class SheetImportService:
         return self.run(actor, self.read_spreadsheet(), dry_run, expected_digest)
 
     def from_workbook(
-        self, actor: Actor, path: Path, *, dry_run: bool, expected_digest: str | None = None
+        self,
+        actor: Actor,
+        path: Path,
+        *,
+        dry_run: bool,
+        expected_digest: str | None = None,
+        name: str | None = None,
     ) -> SheetImportReport:
+        """``name``: the file's name as uploaded, for the report (the path may be temporary)."""
         self.check_may_import(actor)
-        return self.run(actor, self.read_workbook(path), dry_run, expected_digest)
+        return self.run(actor, self.read_workbook(path, name), dry_run, expected_digest)
 
     def read_spreadsheet(self) -> SheetTables:
         """The four tabs through the API: the titles by gid, then all of them in one read."""

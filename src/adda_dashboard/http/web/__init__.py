@@ -7,6 +7,7 @@ from starlette.staticfiles import StaticFiles
 
 from adda_dashboard.http.web.pages import (
     admin,
+    admin_sheets,
     auth,
     entries,
     entry_forms,
@@ -20,5 +21,6 @@ from adda_dashboard.http.web.templating import HTTP_DIR
 
 def install(app: FastAPI) -> None:
     app.mount("/ui/static", StaticFiles(directory=HTTP_DIR / "static"), name="static")
-    for module in (auth, verification, overview, entry_forms, entries, tickets, videos, admin):
+    pages = (auth, verification, overview, entry_forms, entries, tickets, videos, admin)
+    for module in (*pages, admin_sheets):
         app.include_router(module.router)
