@@ -39,7 +39,9 @@ CONSTRAINED = (
 FILTERS = ("vertical", "exam", "subject", "content_type", "sub_category", "status", "contributor")
 # How a message may name a field whose key is not a plain word.
 MESSAGE_NAMES = {
-    "body": ("body", "data", "json"),
+    "file": ("file", "workbook", ".xlsx"),
+    "checked": ("check", "fingerprint"),
+    "body": ("body", "data", "json", "form"),
     "id": ("entry",),
     "new_password": ("password",),
     "current_password": ("current password", "current_password"),
@@ -68,7 +70,18 @@ class Query:
     params: dict[str, str]
 
 
-Payload = Json | Raw | Query | None
+@dataclass(frozen=True)
+class Upload:
+    """A multipart form as a browser sends it: a file part named ``file`` (none when ``filename``
+    is None) and plain fields. ``content`` ``"workbook"`` is a valid four-tab workbook, and
+    ``"three tabs"`` one lacking its Tickets tab; both are built by the test."""
+
+    filename: str | None = "team.xlsx"
+    content: bytes | str = "workbook"
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+Payload = Json | Raw | Query | Upload | None
 
 
 def row(method: str, path: str, payload: Payload, status: int, fld: str, case_id: str) -> Any:
@@ -453,6 +466,44 @@ def verification_cases() -> list[Any]:
     ]
 
 
+def sheet_page_cases() -> list[Any]:
+    """The admin's spreadsheet import pages (HTML answers: the field is in ``data-field``)."""
+    check, upload = "/ui/admin/sheets/xlsx/check", "/ui/admin/sheets/xlsx/import"
+    sheet = "/ui/admin/sheets/import"
+    form = "application/x-www-form-urlencoded"
+    stale = "0" * 64  # the shape of a fingerprint, of nothing ever checked
+    oversize = Raw(b"--b\r\n" + b"x" * (25 * MB), "multipart/form-data; boundary=b")
+    return [
+        row("POST", check, None, 400, "body", "xlsx-check-no-body"),
+        row("POST", check, Raw(b'{"file": "team.xlsx"}'), 400, "body", "xlsx-check-json"),
+        row("POST", check, Raw(b"file=team.xlsx", form), 400, "body", "xlsx-check-form"),
+        row("POST", check, Upload(filename=None), 400, "file", "xlsx-check-no-file"),
+        row("POST", check, Upload(filename=""), 400, "file", "xlsx-check-nothing-chosen"),
+        row("POST", check, Upload(filename="team.csv"), 400, "file", "xlsx-check-csv"),
+        row("POST", check, Upload(content=b"PK\x03\x04 no zip"), 400, "file", "xlsx-check-damaged"),
+        row("POST", check, Upload(content=SCRIPT.encode()), 400, "file", "xlsx-check-html"),
+        row("POST", check, Upload(filename="../../x.xlsx", content=b"x"), 400, "file", "xlsx-path"),
+        row("POST", check, Upload(content="three tabs"), 400, "workbook", "xlsx-check-three-tabs"),
+        row("POST", check, oversize, 413, "file", "xlsx-check-over-25MB"),
+        row("POST", upload, Upload(), 400, "checked", "xlsx-import-unchecked"),
+        row(
+            "POST", upload, Upload(fields={"checked": "abc"}), 400, "checked", "xlsx-checked-short"
+        ),
+        row("POST", upload, Upload(fields={"checked": SQL}), 400, "checked", "xlsx-checked-sql"),
+        row("POST", upload, Upload(fields={"checked": "A" * 64}), 400, "checked", "xlsx-upper"),
+        row("POST", upload, Upload(fields={"checked": stale}), 409, "checked", "xlsx-import-stale"),
+        row("POST", sheet, None, 400, "body", "sheet-import-no-body"),
+        row("POST", sheet, Raw(b'{"checked": "x"}'), 400, "body", "sheet-import-json"),
+        row("POST", sheet, Raw(b"", form), 400, "checked", "sheet-import-unchecked"),
+        row(
+            "POST", sheet, Raw(b"checked=" + SCRIPT.encode(), form), 400, "checked", "sheet-script"
+        ),
+        row("POST", sheet, Raw(b"checked=" + stale.encode(), form), 409, "checked", "sheet-stale"),
+        row("POST", sheet, Raw(b"checked=" + b"a" * MB, form), 413, "body", "sheet-import-1MB"),
+    ]
+
+
+SHEET_PAGE_CASES = sheet_page_cases()
 CASES = [
     *body_cases(),
     *add_cases(),

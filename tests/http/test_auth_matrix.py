@@ -5,6 +5,7 @@ open reads."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,10 +18,13 @@ from starlette.testclient import TestClient
 
 from adda_dashboard.bootstrap import Container
 from adda_dashboard.db.repositories import users as users_repo
+from adda_dashboard.domain.roles import SYSTEM as SYSTEM_ACTOR
 from adda_dashboard.domain.roles import Role
 from tests import factories
 from tests.backends import reset
 from tests.http.auth_support import bearer, client_of, headers_of, own_container, signed_in
+from tests.sheet_fixtures import SheetStack
+from tests.sheet_support import team_sheet, write_workbook
 
 NEW_PASSWORD = "a different long password"
 
@@ -353,3 +357,100 @@ def test_open_reads_do_not_open_history_or_account_endpoints(
     client, _container = open_reads
     for path in ("/api/entries/1/history", "/api/auth/verify", "/api/auth/me"):
         assert client.get(path).status_code == 401, path
+
+
+# The spreadsheet import's dashboard routes -------------------------------------------------------
+
+SHEET_ROUTES = [
+    ("GET", "/ui/admin/sheets"),
+    ("POST", "/ui/admin/sheets/check"),
+    ("POST", "/ui/admin/sheets/import"),
+    ("POST", "/ui/admin/sheets/xlsx/check"),
+    ("POST", "/ui/admin/sheets/xlsx/import"),
+]
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _sheet_call(
+    stack: SheetStack, method: str, path: str, headers: dict[str, str], workbook: Path
+) -> Any:
+    """One route with a body it would accept from an admin (a workbook, a checked digest)."""
+    kwargs: dict[str, Any] = {"headers": headers, "follow_redirects": False}
+    if path.endswith("/import"):
+        kwargs["data"] = {"checked": "0" * 64}
+    if "/xlsx/" in path:
+        kwargs["files"] = {"file": (workbook.name, workbook.read_bytes(), XLSX)}
+    return stack.client.request(method, path, **kwargs)
+
+
+def _sheet_state(stack: SheetStack) -> tuple[Any, ...]:
+    return _state(stack.container), stack.container.tickets.listing(SYSTEM_ACTOR, {})["total"]
+
+
+@pytest.fixture
+def sheet_routes(sheet_stack: SheetStack, tmp_path: Path) -> tuple[SheetStack, Path]:
+    sheet = team_sheet(finals=3, reedits=1, users=1, tickets=1)
+    sheet_stack.load(sheet)
+    return sheet_stack, write_workbook(tmp_path / "team.xlsx", sheet)
+
+
+@pytest.mark.parametrize("kind", list(TOKEN_CASES))
+def test_a_bad_token_on_a_spreadsheet_route_goes_to_sign_in_and_changes_nothing(
+    sheet_routes: tuple[SheetStack, Path], kind: str
+) -> None:
+    stack, workbook = sheet_routes
+    for method, path in SHEET_ROUTES:
+        _email, token = signed_in(stack.container, Role.admin)
+        headers = _header(kind, token, stack.client, stack.container)
+        before = _sheet_state(stack)
+        page = _sheet_call(stack, method, path, headers, workbook)
+        assert page.status_code == 303, (path, page.text)
+        assert page.headers["location"].startswith("/ui/login")
+        swap = _sheet_call(stack, method, path, {**headers, "HX-Request": "true"}, workbook)
+        assert swap.status_code == 401 and swap.headers["HX-Redirect"] == "/ui/login", path
+        assert _sheet_state(stack) == before
+    assert stack.standin.calls == []  # Google was never asked
+
+
+@pytest.mark.parametrize("role", [Role.viewer, Role.contributor, Role.editor])
+def test_a_role_other_than_admin_is_refused_every_spreadsheet_route(
+    sheet_routes: tuple[SheetStack, Path], role: Role
+) -> None:
+    stack, workbook = sheet_routes
+    headers = headers_of(stack.container, role)
+    before = _sheet_state(stack)
+    for method, path in SHEET_ROUTES:
+        for extra in ({}, {"HX-Request": "true"}):
+            response = _sheet_call(stack, method, path, {**headers, **extra}, workbook)
+            assert response.status_code == 403, (path, extra, response.text)
+            assert "Only an admin may import the team&#39;s spreadsheet" in response.text
+            if extra:
+                assert response.headers["HX-Retarget"] == "#flash"
+    assert _sheet_state(stack) == before
+    assert stack.standin.calls == []
+
+
+def test_an_admin_gets_every_spreadsheet_route(sheet_routes: tuple[SheetStack, Path]) -> None:
+    stack, workbook = sheet_routes
+    headers = {**headers_of(stack.container, Role.admin), "HX-Request": "true"}
+    for method, path in SHEET_ROUTES:
+        response = _sheet_call(stack, method, path, headers, workbook)
+        if path.endswith("/import"):  # the digest of nothing checked: refused as stale
+            assert response.status_code == 409, (path, response.text)
+            assert "changed since it was checked" in response.text
+            continue
+        assert response.status_code == 200, (path, response.text)
+        digest = re.search(r'name="checked" value="([0-9a-f]{64})"', response.text)
+        if digest is None:
+            continue
+        imported = stack.client.request(
+            method,
+            path.replace("/check", "/import"),
+            headers=headers,
+            data={"checked": digest.group(1)},
+            files={"file": (workbook.name, workbook.read_bytes(), XLSX)}
+            if "/xlsx/" in path
+            else None,
+        )
+        assert imported.status_code == 200, (path, imported.text)
+        assert 'data-outcome="imported"' in imported.text

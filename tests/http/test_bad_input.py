@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -35,13 +37,17 @@ from tests.http.bad_input_cases import (
     MB,
     MESSAGE_NAMES,
     SCRIPT,
+    SHEET_PAGE_CASES,
     SQL,
     Json,
     Payload,
     Query,
     Raw,
+    Upload,
     valid_ticket,
 )
+from tests.sheet_fixtures import SheetStack
+from tests.sheet_support import team_sheet, write_workbook
 
 
 @dataclass
@@ -346,3 +352,61 @@ def test_filters_accept_every_value_a_stored_entry_can_hold(
     response = client.get("/api/data", params=params, headers=world.headers)
     assert response.status_code == 200, response.text
     assert response.json()["count"] == 1
+
+
+# The spreadsheet import's pages: HTML answers, the same rules ------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ERROR_ALERT = re.compile(
+    r'<div class="alert alert-error"[^>]*data-status="(\d+)" data-field="([^"]+)">'
+)
+
+
+def upload_parts(payload: Upload, folder: Path) -> dict[str, Any]:
+    """``files`` and ``data`` for the client: the workbook named by ``content`` built here."""
+    content = payload.content
+    if isinstance(content, str):
+        sheet = team_sheet(finals=2, reedits=1, users=1, tickets=1)
+        if content == "three tabs":
+            del sheet.tabs["Tickets"]
+        content = write_workbook(folder / "built.xlsx", sheet).read_bytes()
+    files = {} if payload.filename is None else {"file": (payload.filename, content, XLSX)}
+    return {"files": files or {"note": (None, b"no file here")}, "data": payload.fields}
+
+
+@pytest.mark.parametrize(("method", "path", "payload", "status", "field"), SHEET_PAGE_CASES)
+def test_bad_input_to_the_spreadsheet_pages_is_named_and_writes_nothing(
+    sheet_stack: SheetStack,
+    tmp_path: Path,
+    method: str,
+    path: str,
+    payload: Payload,
+    status: int,
+    field: str,
+) -> None:
+    sheet_stack.load(team_sheet(finals=2, reedits=1, users=1, tickets=1))
+    headers = {**sheet_stack.headers(), "HX-Request": "true"}
+    before = table_digests(sheet_stack.container)
+    kwargs: dict[str, Any] = {}
+    if isinstance(payload, Upload):
+        kwargs = upload_parts(payload, tmp_path)
+    elif isinstance(payload, Raw):
+        kwargs["content"] = payload.data
+        if payload.content_type is not None:
+            headers["Content-Type"] = payload.content_type
+    response = sheet_stack.client.request(method, path, headers=headers, **kwargs)
+
+    assert response.status_code == status, response.text
+    assert response.headers["HX-Retarget"] == "#flash"
+    alert = ERROR_ALERT.search(response.text)
+    assert alert is not None, response.text
+    assert alert.groups() == (str(status), field)
+    message = re.search(r"<strong>(.*?)</strong>", response.text, re.S)
+    assert message is not None
+    names = MESSAGE_NAMES.get(field, (field,))
+    assert any(name.lower() in message.group(1).lower() for name in names), message.group(1)
+    assert table_digests(sheet_stack.container) == before
+    assert [m for m in sheet_stack.standin.methods() if m != "values.batchGet"] in (
+        [],
+        ["spreadsheets.get"],  # the stale import read the sheet before it refused
+    )
