@@ -93,8 +93,8 @@ class SheetsStandIn:
         self._writes: deque[float] = deque()
         self._tokens: set[str] = set()
         self._keys: dict[str, Any] = {}  # private_key_id -> public key
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self.server.daemon_threads = True
+        self.server = _Server(("127.0.0.1", 0), _Handler)
+        self.server.standin = self
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -288,89 +288,97 @@ class SheetsStandIn:
         return {"spreadsheetId": self.spreadsheet_id, **answer}
 
 
-def _handler_for(standin: SheetsStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    standin: SheetsStandIn
 
-        def log_message(self, *_args: Any) -> None:
-            pass
 
-        def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
-            payload = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            for name, value in (headers or {}).items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
+class _Handler(BaseHTTPRequestHandler):
+    """One request; the stand-in it answers for is the server's ``standin``."""
 
-        def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-            google = GOOGLE_STATUS.get(status, "UNKNOWN")
-            body = {"error": {"code": status, "message": message, "status": google}}
-            self._send(status, body, headers)
+    server: _Server
 
-        def _serve(self, http_method: str) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            raw = self.rfile.read(length) if length else b""
-            parts = urlsplit(self.path)
-            if standin.latency_s:
-                time.sleep(standin.latency_s)
-            if parts.path == "/token" and http_method == "POST":
-                self._token(raw)
-                return
-            found = route(parts.path, http_method)
-            if found is None:
-                self._error(404, f"No route for {http_method} {parts.path}")
-                return
-            method, sheet_id, path_params = found
-            self._api(method, sheet_id, {**parse_qs(parts.query), **path_params}, raw)
+    @property
+    def standin(self) -> SheetsStandIn:
+        return self.server.standin
 
-        def _token(self, raw: bytes) -> None:
-            fault = standin.fault_for("token")
-            if fault is not None:
-                self._send(fault.status, {"error": "temporarily_unavailable"})
-                return
-            status, body = standin.issue_token(parse_qs(raw.decode()))
-            self._send(status, body)
+    protocol_version = "HTTP/1.1"
 
-        def _api(
-            self, method: str, sheet_id: str, params: dict[str, list[str]], raw: bytes
-        ) -> None:
-            kind = "writes" if method in WRITES else "reads"
-            fault = standin.fault_for(kind)
-            if fault is not None:
-                headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
-                self._error(fault.status, f"The stand-in answers {fault.status}", headers)
-                return
-            if not standin.authorized(self.headers.get("Authorization", "")):
-                self._error(401, "Request had invalid authentication credentials.")
-                return
-            if sheet_id != standin.spreadsheet_id:
-                self._error(404, "Requested entity was not found.")
-                return
-            if kind == "writes" and standin.over_write_budget():
-                self._error(
-                    429,
-                    "Quota exceeded for quota metric 'Write requests' and limit 'Write requests "
-                    "per minute per user' of service 'sheets.googleapis.com'",
-                )
-                return
-            try:
-                body = json.loads(raw) if raw else None
-                self._send(200, standin.answer(method, params, body))
-            except GridError as exc:
-                self._error(exc.status, exc.message)
-            except (KeyError, ValueError, TypeError) as exc:
-                self._error(400, f"Invalid request: {exc!r}")
+    def log_message(self, *_args: Any) -> None:
+        pass
 
-        def do_GET(self) -> None:
-            self._serve("GET")
+    def _send(self, status: int, body: Any, headers: dict[str, str] | None = None) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=UTF-8")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
-        def do_POST(self) -> None:
-            self._serve("POST")
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        google = GOOGLE_STATUS.get(status, "UNKNOWN")
+        body = {"error": {"code": status, "message": message, "status": google}}
+        self._send(status, body, headers)
 
-        def do_PUT(self) -> None:
-            self._serve("PUT")
+    def _serve(self, http_method: str) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        if self.standin.latency_s:
+            time.sleep(self.standin.latency_s)
+        if parts.path == "/token" and http_method == "POST":
+            self._token(raw)
+            return
+        found = route(parts.path, http_method)
+        if found is None:
+            self._error(404, f"No route for {http_method} {parts.path}")
+            return
+        method, sheet_id, path_params = found
+        self._api(method, sheet_id, {**parse_qs(parts.query), **path_params}, raw)
 
-    return Handler
+    def _token(self, raw: bytes) -> None:
+        fault = self.standin.fault_for("token")
+        if fault is not None:
+            self._send(fault.status, {"error": "temporarily_unavailable"})
+            return
+        status, body = self.standin.issue_token(parse_qs(raw.decode()))
+        self._send(status, body)
+
+    def _api(self, method: str, sheet_id: str, params: dict[str, list[str]], raw: bytes) -> None:
+        kind = "writes" if method in WRITES else "reads"
+        fault = self.standin.fault_for(kind)
+        if fault is not None:
+            headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
+            self._error(fault.status, f"The stand-in answers {fault.status}", headers)
+            return
+        if not self.standin.authorized(self.headers.get("Authorization", "")):
+            self._error(401, "Request had invalid authentication credentials.")
+            return
+        if sheet_id != self.standin.spreadsheet_id:
+            self._error(404, "Requested entity was not found.")
+            return
+        if kind == "writes" and self.standin.over_write_budget():
+            self._error(
+                429,
+                "Quota exceeded for quota metric 'Write requests' and limit 'Write requests "
+                "per minute per user' of service 'sheets.googleapis.com'",
+            )
+            return
+        try:
+            body = json.loads(raw) if raw else None
+            self._send(200, self.standin.answer(method, params, body))
+        except GridError as exc:
+            self._error(exc.status, exc.message)
+        except (KeyError, ValueError, TypeError) as exc:
+            self._error(400, f"Invalid request: {exc!r}")
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")

@@ -302,28 +302,23 @@ class SheetsClient:
         """Google's and the network's exceptions as the two kinds callers handle."""
         from google.auth.exceptions import RefreshError, TransportError
         from googleapiclient.errors import HttpError
+        from httplib2 import HttpLib2Error
 
         try:
             yield
         except HttpError as exc:
             raise self._from_answer(exc) from None
         except RefreshError as exc:
-            message = f"Google refused the service account's key: {exc}"
+            detail = exc.args[0] if exc.args else exc
+            message = f"Google refused the service account's key: {detail}"
             if getattr(exc, "retryable", False):
                 raise SheetsUnavailable(message) from None
             raise SheetsRefused(message) from None
-        except (TransportError, OSError) as exc:
+        except (TransportError, OSError, HttpLib2Error) as exc:
             self._local.resources = None  # a broken connection: this thread builds a new client
             raise SheetsUnavailable(
                 f"Google Sheets could not be reached at {self.api_url}: {exc}"
             ) from None
-        except Exception as exc:  # httplib2's own errors (a connection dropped mid-answer)
-            if type(exc).__module__.startswith("httplib2"):
-                self._local.resources = None
-                raise SheetsUnavailable(
-                    f"Google Sheets could not be reached at {self.api_url}: {exc}"
-                ) from None
-            raise
 
     def _from_answer(self, exc: Any) -> SheetsError:
         status = int(exc.resp.status)
