@@ -54,8 +54,17 @@ class TeamSheet:
 
 
 def team_sheet(
-    finals: int = 1500, reedits: int = 500, users: int = 25, tickets: int = 30, seed: int = 11
+    finals: int = 1500,
+    reedits: int = 500,
+    users: int = 25,
+    tickets: int = 30,
+    seed: int = 11,
+    *,
+    first_serial: int = 1,
+    tag: str = "",
 ) -> TeamSheet:
+    """``first_serial`` and ``tag`` (in account names and ticket ids) keep the rows apart from
+    those of other tests sharing a database."""
     rng = random.Random(seed)
     taxonomy = SimpleNamespace(current=packaged_taxonomy())
     wanted = {c.EditStatus.final: finals, c.EditStatus.reedit: reedits}
@@ -65,7 +74,7 @@ def team_sheet(
         if len(chosen[record[c.EDIT]]) < wanted[record[c.EDIT]]:
             record[c.VIDEO_ID] = video_id_for(record[c.VIDEO_LINK], record[c.EDIT])
             chosen[record[c.EDIT]].append(record)
-    serials = list(range(1, finals + reedits + 1))
+    serials = list(range(first_serial, first_serial + finals + reedits))
     main, reedit = sorted(rng.sample(serials, finals)), []
     reedit = sorted(set(serials) - set(main))
     sheet = TeamSheet(
@@ -78,8 +87,8 @@ def team_sheet(
             ],
         }
     )
-    sheet.tabs["Credentials"], sheet.passwords = _accounts(rng, users)
-    sheet.tabs["Tickets"] = _tickets(rng, tickets)
+    sheet.tabs["Credentials"], sheet.passwords = _accounts(rng, users, tag)
+    sheet.tabs["Tickets"] = _tickets(rng, tickets, tag)
     return sheet
 
 
@@ -87,20 +96,20 @@ def _row(record: dict[str, str], serial: int, columns: tuple[str, ...]) -> list[
     return [serial if col == c.SR_NO else record.get(col, "") for col in columns]
 
 
-def _accounts(rng: random.Random, count: int) -> tuple[list[list[Any]], dict[str, str]]:
+def _accounts(rng: random.Random, count: int, tag: str) -> tuple[list[list[Any]], dict[str, str]]:
     rows: list[list[Any]] = [list(CREDENTIAL_COLUMNS)]
     passwords = {}
     domains = ("adda247.com", "addaeducation.com", "studyiq.com")
     for n in range(count):
-        email = f"member{n:02d}@{domains[n % 3]}"
+        email = f"member{n:02d}{tag}@{domains[n % 3]}"
         password = f"sheet password {n} {rng.randrange(10**6)}"
         hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS)).decode()
-        rows.append([f"member{n:02d}", email, hashed, hashed])
+        rows.append([f"member{n:02d}{tag}", email, hashed, hashed])
         passwords[email] = password
     return rows, passwords
 
 
-def _tickets(rng: random.Random, count: int) -> list[list[Any]]:
+def _tickets(rng: random.Random, count: int, tag: str) -> list[list[Any]]:
     taxonomy = packaged_taxonomy()
     rows: list[list[Any]] = [list(c.TICKET_COLUMNS)]
     for n in range(count):
@@ -108,7 +117,7 @@ def _tickets(rng: random.Random, count: int) -> list[list[Any]]:
         vertical = taxonomy.vertical(vertical_name) or {"exams": [], "subjects": []}
         rows.append(
             [
-                f"TKT-{1_712_000_000_000 + n * 3_600_000}-{rng.randrange(1000)}",
+                f"TKT-{1_712_000_000_000 + n * 3_600_000}-{rng.randrange(1000)}{tag}",
                 vertical_name,
                 rng.choice(vertical["exams"]),
                 rng.choice(vertical["subjects"]),
