@@ -119,7 +119,8 @@ def test_the_whole_spreadsheet_imports_once_and_a_second_run_changes_nothing(
     [read] = [call for call in standin.calls if call.method == "values.batchGet"][:1]
     assert read.params["ranges"] == ["'Final'", "'Drive Links'", "'Credentials'", "'Tickets'"]
     check_sampled_rows(stack, big_sheet)
-    check_tickets(stack, big_sheet)
+    by_status = check_tickets(stack, big_sheet)
+    assert by_status == {"Open": 8, "In Progress": 8, "Resolved": 7, "Closed": 7}
 
 
 def check_sampled_rows(container: Container, sheet: TeamSheet) -> None:
@@ -136,7 +137,8 @@ def check_sampled_rows(container: Container, sheet: TeamSheet) -> None:
             assert entry.deleted_at is None and entry.version == 1
 
 
-def check_tickets(container: Container, sheet: TeamSheet) -> None:
+def check_tickets(container: Container, sheet: TeamSheet) -> dict[str, int]:
+    """Every ticket as the sheet has it; returns how many are in each status."""
     with container.db.read() as session:
         tickets = {t.ticket_id: t for t in session.execute(select(Ticket)).scalars()}
         session.expunge_all()  # kept as read, past the session's end
@@ -151,8 +153,8 @@ def check_tickets(container: Container, sheet: TeamSheet) -> None:
         created = ticket.created_at
         created = created if created.tzinfo else created.replace(tzinfo=UTC)
         assert abs(created.timestamp() - raised) < 0.01 and ticket.reporter_email is None
-    by_status = {s: sum(1 for t in tickets.values() if t.status == s) for s in c.TICKET_STATUSES}
-    assert by_status == {"Open": 8, "In Progress": 8, "Resolved": 7, "Closed": 7}
+    assert len(tickets) == len(sheet.records("Tickets"))
+    return {s: sum(1 for t in tickets.values() if t.status == s) for s in c.TICKET_STATUSES}
 
 
 def test_an_imported_account_signs_in_with_its_sheet_password_and_is_rehashed(
@@ -255,6 +257,18 @@ def test_a_tab_without_its_required_columns_or_a_gid_the_sheet_lacks_is_named(
         stack.sheet_import.from_spreadsheet(SYSTEM, dry_run=True)
     assert "no tab with gid 1409173850 for its credentials tab" in caught.value.message
     assert caught.value.field == "ADDA_SHEETS_CREDENTIALS_GID"
+
+
+def test_a_tickets_tab_kept_without_a_header_row_is_read_in_the_originals_order(
+    stack: Container, standin: SheetsStandIn
+) -> None:
+    sheet = team_sheet(finals=2, reedits=1, users=1, tickets=4)
+    tickets = sheet.tabs["Tickets"]
+    sheet.tabs["Tickets"] = [[], *tickets[1:]]  # no header; a blank first row
+    load(standin, sheet)
+    report = stack.sheet_import.from_spreadsheet(SYSTEM, dry_run=False)
+    assert report.committed and report.tab(TabKind.tickets).inserted == 4
+    check_tickets(stack, TeamSheet({"Tickets": tickets}))
 
 
 def test_only_an_admin_may_import(stack: Container) -> None:

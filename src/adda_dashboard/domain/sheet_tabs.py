@@ -68,7 +68,8 @@ def header_key(text: str) -> str:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where a tab's columns are: its header's sheet row and each known column's position."""
+    """Where a tab's columns are: its header's sheet row (the data starts below it) and each
+    known column's position."""
 
     header_row: int
     positions: Mapping[str, int]
@@ -108,6 +109,10 @@ def find_layout(kind: TabKind, title: str, table: Sequence[Sequence[str]]) -> La
                 field=name,
             )
         positions[name] = index
+    if not positions and kind is TabKind.tickets and _is_ticket_id(table[header_index]):
+        # The original wrote tickets by position and never read them back (columns.md §7): a
+        # tab kept without a header row is read in that order.
+        return Layout(header_index, {name: i for i, name in enumerate(c.TICKET_COLUMNS)})
     missing = [name for name in REQUIRED[kind] if name not in positions]
     if missing:
         raise Invalid(
@@ -117,6 +122,10 @@ def find_layout(kind: TabKind, title: str, table: Sequence[Sequence[str]]) -> La
             field=missing[0],
         )
     return Layout(header_index + 1, positions)
+
+
+def _is_ticket_id(row: Sequence[str]) -> bool:
+    return bool(row) and row[0].strip().startswith("TKT-")
 
 
 def tabs_by_gid(tabs: Sequence[tuple[int, str]], gids: Mapping[TabKind, int]) -> dict[TabKind, str]:

@@ -139,6 +139,7 @@ class SheetImportService:
     def from_spreadsheet(
         self, actor: Actor, *, dry_run: bool, expected_digest: str | None = None
     ) -> SheetImportReport:
+        """Import (or, with ``dry_run``, check) the configured Google spreadsheet."""
         self.check_may_import(actor)
         return self.run(actor, self.read_spreadsheet(), dry_run, expected_digest)
 
@@ -165,6 +166,7 @@ class SheetImportService:
         return SheetTables(source, titles, {kind: read[title] for kind, title in titles.items()})
 
     def read_workbook(self, path: Path, name: str | None = None) -> SheetTables:
+        """The four tabs of an XLSX workbook, its worksheets found by title."""
         sheets = dict(read_workbook(path))
         titles = tabs.tabs_by_title(list(sheets), self._main_tab_title)
         source = f"workbook '{name or path.name}'"

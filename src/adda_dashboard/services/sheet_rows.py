@@ -74,6 +74,7 @@ Refuse = Callable[[int, str | None, str], None]  # (row, field, message) of the 
 
 
 def edit_status(kind: TabKind, text: str) -> str:
+    """The status a row of this tab stands for, in the API's spelling."""
     if kind is TabKind.reedit:
         return c.EditStatus.reedit
     key = text.strip().casefold()
@@ -126,6 +127,8 @@ class AccountRow:
 def account_rows(
     layout: Layout, table: Sequence[Sequence[str]], domains: tuple[str, ...], refuse: Refuse
 ) -> tuple[list[AccountRow], int]:
+    """The tab's accounts and its blank rows; an email or username (any case) used twice is
+    refused where it appears again."""
     rows: list[AccountRow] = []
     blank = 0
     emails: dict[str, int] = {}
@@ -176,6 +179,8 @@ class AccountChange:
 def plan_accounts(
     session: Session, rows: Sequence[AccountRow], refuse: Refuse
 ) -> list[AccountChange]:
+    """Which accounts are new; a new one whose username another account has is refused (the
+    sheet's names were never checked for uniqueness)."""
     plan: list[AccountChange] = []
     for row in rows:
         if users_repo.get_by_email(session, row.email) is not None:
@@ -195,6 +200,7 @@ def plan_accounts(
 
 
 def apply_accounts(session: Session, actor: Actor, plan: Sequence[AccountChange]) -> None:
+    """Create the new accounts, each audited; existing ones are not touched."""
     for change in plan:
         if change.exists:
             continue
@@ -230,6 +236,7 @@ class TicketRow:
 def ticket_rows(
     layout: Layout, table: Sequence[Sequence[str]], taxonomy: Taxonomy, refuse: Refuse
 ) -> tuple[list[TicketRow], int]:
+    """The tab's tickets, checked as ``POST /api/ticket`` checks them, and its blank rows."""
     rows: list[TicketRow] = []
     blank = 0
     first_of: dict[str, int] = {}
@@ -266,6 +273,7 @@ class TicketChange:
 
 
 def plan_tickets(session: Session, rows: Sequence[TicketRow]) -> list[TicketChange]:
+    """Each ticket new, changed (the columns that differ) or unchanged, reading only."""
     plan: list[TicketChange] = []
     for row in rows:
         current = tickets_repo.get_by_ticket_id(session, row.values[tabs.TICKET_ID])
@@ -289,6 +297,7 @@ def raised_at(ticket_id: str, now: datetime) -> datetime:
 
 
 def apply_tickets(session: Session, actor: Actor, plan: Sequence[TicketChange]) -> None:
+    """Insert the new tickets and bring changed ones to the sheet's values, each audited."""
     now = utcnow()
     for change in plan:
         values = change.row.values
