@@ -20,6 +20,7 @@ from adda_dashboard.adapters.request_limits import RequestLimiter
 from adda_dashboard.adapters.sheets import SheetsClient, sheets_client_factory
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db.engine import Database, build_engine
+from adda_dashboard.db.repositories import sheet_outbox
 from adda_dashboard.domain.sheet_tabs import TabKind
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
@@ -105,6 +106,8 @@ def bootstrap(
             echo=settings.db_echo,
         )
     )
+    if settings.sheets_mirror:  # every change of an entry or ticket then leaves an outbox row
+        db.write_flags[sheet_outbox.MIRROR_FLAG] = True
     if run_migrations is None:
         run_migrations = db.is_sqlite and settings.migrate_on_start
     taxonomy = TaxonomyService(db, settings.allowed_email_domains)

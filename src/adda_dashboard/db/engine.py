@@ -125,6 +125,9 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False, autoflush=False)
         # Called with ``session.info`` after each successful commit (e.g. to publish versions).
         self.after_commit: list[Callable[[dict[str, Any]], None]] = []
+        # Copied into ``session.info`` of every writing session: switches the composition root
+        # sets once (e.g. the spreadsheet mirror's), read by the repositories that honour them.
+        self.write_flags: dict[str, Any] = {}
         database_file = engine.url.database if self.is_sqlite else None
         self._writers = (
             WriterTurns(database_file) if database_file and database_file != ":memory:" else None
@@ -145,6 +148,7 @@ class Database:
         with self._writer_turn(), self._sessions() as session:
             if self.is_sqlite:
                 session.connection(execution_options={"sqlite_immediate": True})
+            session.info.update(self.write_flags)
             try:
                 yield session
                 session.commit()

@@ -270,6 +270,74 @@ class IdempotencyKey(Base):
     )
 
 
+class SheetOutbox(Base):
+    """A committed change of an entry or a ticket that the spreadsheet has not been given yet,
+    written in the change's own transaction (so a rolled-back change never gets here) and kept
+    until Google accepted it; only the key is kept, the push sends the latest state."""
+
+    __tablename__ = "sheet_outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_try_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+    __table_args__ = (
+        Index("ix_sheet_outbox_entity_entity_id", "entity", "entity_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+
+class SheetRowState(Base):
+    """What the spreadsheet was last given (or last gave back) for one entry or ticket: the
+    cells by column and the version they came from, to tell an edit typed into the sheet from a
+    cell that is merely behind the database."""
+
+    __tablename__ = "sheet_row_states"
+
+    entity: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entity_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tab: Mapped[str] = mapped_column(String(16))
+    cells: Mapped[dict[str, str]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow)
+
+
+class SheetConflict(Base):
+    """A cell an editor changed in the sheet while the app changed the entry too: the app's
+    value won, and this keeps what the sheet said."""
+
+    __tablename__ = "sheet_conflicts"
+    __table_args__: ClassVar[dict[str, Any]] = {"sqlite_autoincrement": True}
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(Integer, index=True)
+    sr_no: Mapped[int] = mapped_column(BigInteger)
+    column: Mapped[str] = mapped_column(String(64))
+    sheet_value: Mapped[str] = mapped_column(Text)
+    app_value: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(Timestamp, default=utcnow, index=True)
+
+
+class SheetSyncState(Base):
+    """One row per direction (``push``, ``pull``): who holds it (a lease, so two workers never
+    push at once and a dead one is taken over), when it last succeeded and last failed."""
+
+    __tablename__ = "sheet_sync_state"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    due_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    last_failure_at: Mapped[datetime | None] = mapped_column(Timestamp, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
 @event.listens_for(User, "after_update")
 def _remember_changed_user(_mapper: Any, _connection: Any, target: User) -> None:
     """Note every changed user in the session, so caches of user facts can be dropped after

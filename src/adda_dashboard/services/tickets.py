@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from adda_dashboard.db.base import utcnow
 from adda_dashboard.db.engine import Database
 from adda_dashboard.db.models import Ticket
-from adda_dashboard.db.repositories import audit
+from adda_dashboard.db.repositories import audit, sheet_outbox
 from adda_dashboard.db.repositories import tickets as tickets_repo
 from adda_dashboard.domain import columns as c
 from adda_dashboard.domain.entry_rules import check_known_keys, clean_text, is_email_syntax
@@ -199,6 +199,8 @@ class TicketService:
                 tickets_repo.insert(session, ticket)
             except IntegrityError:  # the same id committed by another request since our check
                 raise taken from None
+            # Not audited (a raised ticket is its own record), but mirrored to the sheet.
+            sheet_outbox.record(session, entity=ENTITY, entity_id=ticket.id, action="create")
         return {
             "success": True,
             "message": "Ticket raised successfully",

@@ -1,4 +1,9 @@
-"""The audit log: one row per create, update, delete or restore."""
+"""The audit log: one row per create, update, delete or restore.
+
+Every change of an entry or a ticket passes here, whichever service made it (the API, the file
+and spreadsheet imports, the pull from the sheet), so this is also where the spreadsheet
+mirror's outbox row is written, in the same transaction (``sheet_outbox.record``).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from adda_dashboard.db.models import AuditRecord
+from adda_dashboard.db.repositories import sheet_outbox
 from adda_dashboard.domain.roles import Actor
 
 
@@ -32,6 +38,7 @@ def append(
             changes=changes,
         )
     )
+    sheet_outbox.record(session, entity=entity, entity_id=entity_id, action=action)
 
 
 def list_for_entity(session: Session, entity: str, entity_id: int) -> Sequence[AuditRecord]:
