@@ -14,14 +14,15 @@ from adda_dashboard.adapters.google_identity import GoogleIdTokenVerifier
 from adda_dashboard.adapters.mail import LogMailer, Mailer, SmtpMailer, SmtpServer
 from adda_dashboard.adapters.metrics import instruments
 from adda_dashboard.adapters.queue import JobQueue
-from adda_dashboard.adapters.rate_limits import LoginThrottle, SendThrottle
+from adda_dashboard.adapters.rate_limits import LoginThrottle, SendThrottle, WriteBudget
 from adda_dashboard.adapters.redis_link import RedisLink
 from adda_dashboard.adapters.request_limits import RequestLimiter
-from adda_dashboard.adapters.sheets import SheetsClient, sheets_client_factory
+from adda_dashboard.adapters.sheets import RetryPolicy, SheetsClient, sheets_client_factory
 from adda_dashboard.adapters.tokens import TokenSigner, resolve_secret
 from adda_dashboard.db.engine import Database, build_engine
 from adda_dashboard.db.repositories import sheet_outbox
 from adda_dashboard.domain.sheet_tabs import TabKind
+from adda_dashboard.jobs import tasks
 from adda_dashboard.services.auth import AuthService
 from adda_dashboard.services.downloads import DownloadService
 from adda_dashboard.services.email_verification import EmailVerificationService
@@ -33,6 +34,9 @@ from adda_dashboard.services.overview import OverviewService
 from adda_dashboard.services.reports import ReportService
 from adda_dashboard.services.request_gate import RequestGate
 from adda_dashboard.services.sheet_import import SheetImportService
+from adda_dashboard.services.sheet_mirror import MirrorConfig, SheetMirror
+from adda_dashboard.services.sheet_mirror_admin import SheetMirrorAdmin
+from adda_dashboard.services.sheet_pull import SheetPull
 from adda_dashboard.services.snapshots import SnapshotCache
 from adda_dashboard.services.taxonomy import TaxonomyService
 from adda_dashboard.services.tickets import TicketService
@@ -72,6 +76,9 @@ class Container:
     signer: TokenSigner | None = None
     overview: OverviewService | None = None
     live: LiveEntries | None = None
+    sheet_mirror: SheetMirror | None = None
+    sheet_pull: SheetPull | None = None
+    sheet_mirror_admin: SheetMirrorAdmin | None = None
 
     def close(self) -> None:
         self.db.dispose()
@@ -158,6 +165,7 @@ def bootstrap(
     reports = ReportService(db, live)
     transfer = TransferService(db, taxonomy, entries)
     sheets = sheets_client_factory(settings)  # built at first use: most servers never need it
+    mirror, pull = build_mirror(settings, db, video.queue, entries, redis)
     return Container(
         settings=settings,
         db=db,
@@ -199,7 +207,44 @@ def bootstrap(
         signer=signer,
         overview=OverviewService(db, reports, snapshots),
         live=live,
+        sheet_mirror=mirror,
+        sheet_pull=pull,
+        sheet_mirror_admin=SheetMirrorAdmin(db, mirror),
     )
+
+
+def build_mirror(
+    settings: Settings,
+    db: Database,
+    queue: JobQueue,
+    entries: EntryService,
+    redis: RedisLink | None,
+) -> tuple[SheetMirror, SheetPull]:
+    """The live mirror and the pull, their tasks on the queue; a push is asked for after each
+    commit that wrote the outbox. The mirror's client reads once: it retries whole batches."""
+    config = MirrorConfig(
+        enabled=settings.sheets_mirror,
+        gids={
+            TabKind.main: settings.sheets_main_gid,
+            TabKind.reedit: settings.sheets_reedit_gid,
+            TabKind.tickets: settings.sheets_tickets_gid,
+        },
+        batch_size=settings.sheets_push_batch,
+        lease_seconds=settings.sheets_push_lease_seconds,
+        pull_seconds=settings.sheets_pull_seconds,
+    )
+    mirror = SheetMirror(
+        db,
+        queue,
+        sheets_client_factory(settings, RetryPolicy(attempts=1)),
+        WriteBudget.from_settings(settings, redis),
+        config,
+    )
+    pull = SheetPull(db, mirror, entries)
+    tasks.register_sheets(queue, mirror, pull)
+    if settings.sheets_mirror:
+        db.after_commit.append(mirror.on_commit)
+    return mirror, pull
 
 
 def build_mailer(settings: Settings) -> Mailer:

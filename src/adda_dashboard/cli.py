@@ -111,6 +111,8 @@ def start_inline_worker(container: Container) -> BackgroundWorker | None:
     if not container.settings.serve_with_worker:
         return None
     container.downloads.reap_stale()
+    if container.sheet_mirror is not None:
+        container.sheet_mirror.kick()
     console.print(f"Job worker: {container.settings.worker_threads} threads in this process")
     return BackgroundWorker(container.queue, workers=container.settings.worker_threads).start()
 
@@ -129,6 +131,8 @@ def worker(
     count = threads or container.settings.worker_threads
     outcome = container.downloads.reap_stale()  # jobs left behind by a worker that died
     console.print(f"Worker started with {count} threads; stale jobs: {outcome}")
+    if container.sheet_mirror is not None:
+        container.sheet_mirror.kick()  # what a worker that died left in the outbox
     try:
         container.queue.consumer(workers=count).run()
     finally:

@@ -155,6 +155,12 @@ class Settings(BaseSettings):
     sheets_main_tab_title: str = ""
     sheets_mirror: bool = False
     sheets_writes_per_minute: int = Field(default=50, ge=1, le=10_000)
+    # The window the writes budget is counted over (a minute, as Google's quota; tests shorten it).
+    sheets_write_window_seconds: int = Field(default=60, ge=1, le=3600)
+    # How long a push may hold its lease without renewing it: a worker that died holding it is
+    # taken over after this.
+    sheets_push_lease_seconds: int = Field(default=120, ge=2, le=3600)
+    sheets_push_batch: int = Field(default=500, ge=1, le=10_000)
     sheets_pull_seconds: int = Field(default=60, ge=1, le=86_400)
     # Downloads (yt-dlp) and the job queue (Huey: SQLite file, or Redis when redis_url is set).
     # For tests only: lets downloads reach stand-in servers on 127.0.0.0/8 and ::1, and nothing

@@ -53,6 +53,10 @@ class Instruments:
     cache_events: Labelled[Counter]
     job_outcomes: Counter
     queue_depth: Gauge
+    sheet_pushes: Labelled[Counter]
+    sheet_write_requests: Labelled[Counter]
+    sheet_outbox_depth: Gauge
+    sheet_outbox_oldest_age: Gauge
 
 
 _CREATING = threading.Lock()
@@ -91,6 +95,24 @@ def _instruments() -> Instruments:
         job_outcomes=Counter("adda_job_outcomes_total", "Background job outcomes", ["outcome"]),
         queue_depth=Gauge(
             "adda_queue_depth", "Jobs waiting in the queue", multiprocess_mode="livemax"
+        ),
+        sheet_pushes=Labelled(
+            Counter("adda_sheet_pushes_total", "Mirror batches pushed to the sheet", ["outcome"])
+        ),
+        sheet_write_requests=Labelled(
+            Counter(
+                "adda_sheet_write_requests_total",
+                "Write requests sent to Google Sheets",
+                ["method"],
+            )
+        ),
+        sheet_outbox_depth=Gauge(
+            "adda_sheet_outbox_depth", "Changes not yet in the sheet", multiprocess_mode="livemax"
+        ),
+        sheet_outbox_oldest_age=Gauge(
+            "adda_sheet_outbox_oldest_age_seconds",
+            "Age of the oldest change not yet in the sheet",
+            multiprocess_mode="livemax",
         ),
     )
 

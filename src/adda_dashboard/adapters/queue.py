@@ -58,6 +58,17 @@ class JobQueue:
     def enqueue(self, name: str, *args: Any) -> None:
         self._tasks[name](*args)
 
+    def enqueue_in(self, name: str, delay_s: float, *args: Any) -> None:
+        """Run the task once ``delay_s`` seconds from now (at once when 0)."""
+        task = self._tasks[name]
+        if delay_s <= 0:
+            task(*args)
+        else:
+            task.schedule(args=args, delay=delay_s)
+
+    def defines(self, name: str) -> bool:
+        return name in self._tasks
+
     def pending(self) -> int:
         return int(self.huey.pending_count())
 

@@ -172,3 +172,61 @@ class SendThrottle(_MovingWindows):
             return self._wait(limiter, self._recipient, key, time.time())
 
         return self._run(run)
+
+
+class WriteBudget(_MovingWindows):
+    """At most ``limit`` write requests to Google Sheets in any trailing window, counted for
+    every worker together when Redis is set (else in this process, where the push's lease
+    already lets one worker write at a time).
+
+    Google counts a request when it arrives and we count it when it leaves, so a request that
+    leaves late could meet the next window's first: the window kept here is one second longer
+    than the one promised.
+    """
+
+    def __init__(
+        self,
+        *,
+        limit: int,
+        window_seconds: int = 60,
+        redis: RedisLink | None = None,
+        key_prefix: str = "adda:sheets",
+    ) -> None:
+        super().__init__(redis, key_prefix)
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._item = RateLimitItemPerSecond(limit, window_seconds + 1, namespace="writes")
+
+    @classmethod
+    def from_settings(cls, settings: Settings, redis: RedisLink | None) -> WriteBudget:
+        return cls(
+            limit=settings.sheets_writes_per_minute,
+            window_seconds=settings.sheets_write_window_seconds,
+            redis=redis,
+            key_prefix=f"{settings.cache_prefix}:sheets",
+        )
+
+    def take(
+        self,
+        *,
+        on_wait: Callable[[], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> float:
+        """Wait until one more write fits, and count it; returns the seconds waited.
+        ``on_wait`` is called about once a second while waiting (the push renews its lease)."""
+        waited = 0.0
+        while True:
+            wait = self._run(lambda limiter: self._fits_in(limiter, time.time()))
+            if wait == 0.0:
+                return waited
+            pause = min(max(wait, 0.01), 1.0)
+            sleep(pause)
+            waited += pause
+            if on_wait is not None:
+                on_wait()
+
+    def _fits_in(self, limiter: MovingWindowRateLimiter, now: float) -> float:
+        if limiter.hit(self._item, "spreadsheet"):
+            return 0.0
+        stats = limiter.get_window_stats(self._item, "spreadsheet")
+        return max(0.01, stats.reset_time - now)

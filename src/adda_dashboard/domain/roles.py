@@ -75,3 +75,5 @@ class Actor:
 
 
 SYSTEM = Actor(user_id=None, email="system@localhost", role=Role.admin)
+# The spreadsheet's editors, as the pull applies what they typed in the sheet (audited as this).
+SHEET = Actor(user_id=None, email="sheet@localhost", role=Role.editor)

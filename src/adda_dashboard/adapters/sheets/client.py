@@ -346,16 +346,19 @@ def _seconds(value: Any) -> float | None:
         return None
 
 
-def sheets_client_factory(settings: Settings) -> Callable[[], SheetsClient]:
+def sheets_client_factory(
+    settings: Settings, retry: RetryPolicy | None = None
+) -> Callable[[], SheetsClient]:
     """The spreadsheet's client, built at first use and kept (a missing setting is said then,
-    not at start: the service runs without a spreadsheet)."""
+    not at start: the service runs without a spreadsheet). ``retry`` is how its reads are
+    retried (the mirror retries whole batches itself, so it asks for one try)."""
     lock = threading.Lock()
     built: list[SheetsClient] = []
 
     def client() -> SheetsClient:
         with lock:
             if not built:
-                built.append(SheetsClient.from_settings(settings))
+                built.append(SheetsClient.from_settings(settings, retry))
             return built[0]
 
     return client
