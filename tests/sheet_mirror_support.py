@@ -63,7 +63,10 @@ class MirrorStack:
     def worker(self, threads: int = 2) -> BackgroundWorker:
         worker = BackgroundWorker(self.container.queue, workers=threads, periodic=False)
         self.stack.callback(worker.stop)
-        return worker.start()
+        worker.start()
+        assert self.container.sheet_mirror is not None
+        self.container.sheet_mirror.kick()  # as ``serve`` and ``worker`` do when they start
+        return worker
 
     def records(self, title: str) -> list[dict[str, str]]:
         rows = self.standin.values(title)

@@ -98,33 +98,33 @@ class SheetMirrorAdmin:
             depth = outbox.depth(session)
             push = sync.state(session, sync.PUSH)
             pull = sync.state(session, sync.PULL)
-        return MirrorStatus(
-            enabled=self._mirror.config.enabled,
-            pending=depth.count,
-            failing=depth.failing,
-            oldest_pending_at=_aware(depth.oldest_at),
-            last_push_at=_aware(push.last_success_at) if push else None,
-            last_push_failed_at=_aware(push.last_failure_at) if push else None,
-            last_push_error=push.last_error if push else None,
-            last_pull_at=_aware(pull.last_success_at) if pull else None,
-            last_pull_failed_at=_aware(pull.last_failure_at) if pull else None,
-            last_pull_error=pull.last_error if pull else None,
-        )
+            return MirrorStatus(
+                enabled=self._mirror.config.enabled,
+                pending=depth.count,
+                failing=depth.failing,
+                oldest_pending_at=_aware(depth.oldest_at),
+                last_push_at=_aware(push.last_success_at) if push else None,
+                last_push_failed_at=_aware(push.last_failure_at) if push else None,
+                last_push_error=push.last_error if push else None,
+                last_pull_at=_aware(pull.last_success_at) if pull else None,
+                last_pull_failed_at=_aware(pull.last_failure_at) if pull else None,
+                last_pull_error=pull.last_error if pull else None,
+            )
 
     def conflicts(self, limit: int = 50) -> list[dict[str, Any]]:
         with self._db.read() as session:
             found = sync.recent_conflicts(session, limit)
-        return [
-            {
-                "entry_id": row.entry_id,
-                "sr_no": row.sr_no,
-                "column": row.column,
-                "sheet_value": row.sheet_value,
-                "app_value": row.app_value,
-                "at": _aware(row.at),
-            }
-            for row in found
-        ]
+            return [
+                {
+                    "entry_id": row.entry_id,
+                    "sr_no": row.sr_no,
+                    "column": row.column,
+                    "sheet_value": row.sheet_value,
+                    "app_value": row.app_value,
+                    "at": _aware(row.at),
+                }
+                for row in found
+            ]
 
     # The whole rewrite -------------------------------------------------------------------------
 

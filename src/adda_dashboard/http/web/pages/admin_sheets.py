@@ -65,6 +65,10 @@ def spreadsheet_facts(container: Container) -> dict[str, Any]:
         facts["account"] = container.sheets().account
     except AppError as exc:
         facts["problem"] = exc.message
+    admin = container.sheet_mirror_admin
+    if admin is not None:  # the database's own figures: still no call to Google
+        facts["mirror"] = admin.status().as_dict()
+        facts["conflicts"] = admin.conflicts()
     return facts
 
 
