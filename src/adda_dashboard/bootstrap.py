@@ -166,6 +166,7 @@ def bootstrap(
     transfer = TransferService(db, taxonomy, entries)
     sheets = sheets_client_factory(settings)  # built at first use: most servers never need it
     mirror, pull = build_mirror(settings, db, video.queue, entries, redis)
+    mirror_admin = SheetMirrorAdmin(db, mirror)
     return Container(
         settings=settings,
         db=db,
@@ -184,7 +185,14 @@ def bootstrap(
         snapshots=snapshots,
         gate=gate,
         operations=OperationsService(
-            settings, db, redis, snapshots, gate, videos=video.videos, queue=video.queue
+            settings,
+            db,
+            redis,
+            snapshots,
+            gate,
+            videos=video.videos,
+            queue=video.queue,
+            sheets=mirror_admin.status,
         ),
         videos=video.videos,
         downloads=video.downloads,
@@ -209,7 +217,7 @@ def bootstrap(
         live=live,
         sheet_mirror=mirror,
         sheet_pull=pull,
-        sheet_mirror_admin=SheetMirrorAdmin(db, mirror),
+        sheet_mirror_admin=mirror_admin,
     )
 
 

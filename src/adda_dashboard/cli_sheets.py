@@ -91,3 +91,40 @@ def print_report(report: SheetImportReport) -> None:
         )
     elif report.dry_run:
         console.print("Dry run: nothing was written. Run without --dry-run to import.")
+
+
+@sheets_app.command("push")
+def push_sheet() -> None:
+    """Rewrite the main, Drive Links and tickets tabs whole from the database, below each
+    tab's header row (first setup of the mirror, or repair); the credentials tab is never
+    written."""
+    from adda_dashboard.cli import fail, open_container
+
+    container = open_container()
+    try:
+        assert container.sheet_mirror_admin is not None
+        written = container.sheet_mirror_admin.rewrite()
+    except AppError as exc:
+        raise fail(exc) from None
+    finally:
+        container.close()
+    for title, count in written.items():
+        console.print(f"{escape(title)}: {count} rows")
+
+
+@sheets_app.command("status")
+def sheet_status() -> None:
+    """The mirror: last push, changes waiting and the oldest one's age, last pull, last error."""
+    from adda_dashboard.cli import open_container
+
+    container = open_container()
+    try:
+        assert container.sheet_mirror_admin is not None
+        status = container.sheet_mirror_admin.status().as_dict()
+    finally:
+        container.close()
+    for name, value in status.items():
+        if name != "problems":
+            console.print(f"{name}: {escape(str(value))}")
+    for problem in status["problems"]:
+        console.print(f"[red]problem:[/red] {escape(problem)}")

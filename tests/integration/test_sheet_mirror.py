@@ -223,3 +223,21 @@ def test_an_app_edit_wins_over_a_cell_typed_meanwhile_and_the_conflict_is_listed
     page = mirror.client.get("/ui/admin/sheets", headers=mirror.headers())
     assert page.status_code == 200
     assert "Sheet brief" in page.text and "App brief" in page.text
+
+
+def test_health_and_status_report_the_mirror_and_degrade_while_pushes_fail(
+    mirror: MirrorStack,
+) -> None:
+    assert mirror.container.sheet_mirror_admin is not None
+    mirror.standin.fail(503, seconds=60, on="api")
+    mirror.worker()
+    add(mirror)
+    wait_for(
+        lambda: mirror.container.sheet_mirror_admin.status().last_push_error,  # type: ignore[union-attr]
+        what="a failed push",
+    )
+    body = mirror.client.get("/health/detailed").json()
+    assert body["sheets"]["status"] == "degraded"
+    assert "sheets" in body["degraded"]
+    assert body["sheets"]["pending"] == 1
+    mirror.standin.heal()

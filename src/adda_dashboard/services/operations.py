@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from adda_dashboard.settings import Settings
 
 if TYPE_CHECKING:
     from adda_dashboard.adapters.queue import JobQueue
+    from adda_dashboard.services.sheet_mirror_admin import MirrorStatus
     from adda_dashboard.services.videos import VideoLibrary
 
 MIN_FREE_DISK_MB = 500
@@ -103,6 +105,7 @@ class OperationsService:
         *,
         videos: VideoLibrary,
         queue: JobQueue,
+        sheets: Callable[[], MirrorStatus] | None = None,
     ) -> None:
         self._settings = settings
         self._db = db
@@ -111,6 +114,7 @@ class OperationsService:
         self._gate = gate
         self._videos = videos
         self._queue = queue
+        self._sheets = sheets
 
     # Health ------------------------------------------------------------------------------------
 
@@ -150,6 +154,9 @@ class OperationsService:
         failing = [name for name in PARTS if checks[name].status == UNHEALTHY]
         required_down = [name for name in failing if name in required]
         degraded = [name for name in failing if name not in required]
+        sheets = self._sheets_report()
+        if sheets.get("status") == "degraded":
+            degraded.append("sheets")
         status = "unhealthy" if required_down else ("degraded" if degraded else "healthy")
         services: dict[str, Any] = {}
         for name in PARTS:
@@ -170,6 +177,7 @@ class OperationsService:
                 "legacy_email_login": self._settings.legacy_email_login,
                 "open_reads": self._settings.open_reads,
             },
+            "sheets": sheets,
         }
         return HealthReport(
             body=body,
@@ -177,6 +185,19 @@ class OperationsService:
             states={name: check.status for name, check in checks.items()},
             details={name: check.detail for name, check in checks.items()},
         )
+
+    def _sheets_report(self) -> dict[str, Any]:
+        """The mirror's figures (from the database: Google is not called). Degraded, never
+        down: the app works while the sheet lags, and the outbox keeps every change."""
+        if self._sheets is None or not self._settings.sheets_mirror:
+            return {"status": NOT_CONFIGURED, "mirror": "off"}
+        try:
+            status = self._sheets()
+        except Exception as exc:
+            return {"status": UNHEALTHY, "error": short_error(exc)}
+        metrics.instruments().sheet_outbox_depth.set(status.pending)
+        metrics.instruments().sheet_outbox_oldest_age.set(status.oldest_age_s)
+        return {"status": "degraded" if status.problems else HEALTHY, **status.as_dict()}
 
     def _database_check(self) -> Check:
         name = "SQLite" if self._db.is_sqlite else self._db.engine.dialect.name
