@@ -4,7 +4,8 @@ Three loads, each bounded in time and sent only to 127.0.0.1: closed-loop ``wrk`
 reads, a browsing user journey at several user counts, and growth with the size of the data.
 One report at the end: printed, and saved as ``bench/results/<timestamp>.md`` and ``.json``.
 
-    python -m bench.run [--only closed,journey,growth] [--quick] [--pg] [--nice N] [--keep]
+    python -m bench.run [--only closed,journey,growth] [--quick] [--pg] [--sheets-mirror]
+                        [--nice N] [--keep]
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from bench.wrk import ensure_wrk, machine_ticks, raise_open_files, run_wrk
 PHASES = ("closed", "journey", "growth")
 CLOSED_PATHS = ("/api/data", "/api/filters")
 DATASET_ROWS = 2000
+MIRROR_USERS = 2000  # the journey level run again with the spreadsheet mirror on
 FILTERED_URLS = {
     "1 filter": "/api/data?vertical=SSC&limit=50",
     "2 filters": "/api/data?vertical=SSC&content_type=Content&limit=50",
@@ -77,6 +79,7 @@ class Bench:
     phases: tuple[str, ...]
     tmp: Path
     with_pg: bool = False
+    with_mirror: bool = False
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     dataset: Path | None = None
     template: Path | None = None
@@ -298,6 +301,26 @@ class Bench:
                 workdir = self.tmp / f"journey-ours-pg-{users}"
                 started = systems.our_server(workdir, self.pg_env(workdir, url))
                 self.journey_level("ours-pg", "ours-pg", started, users)
+        if self.with_mirror:
+            self.journey_mirrored(MIRROR_USERS)
+
+    def journey_mirrored(self, users: int) -> None:
+        """Ours with the spreadsheet mirror on, pushing to the local Sheets stand-in."""
+        from bench import mirror
+
+        workdir, env = self.our_copy(f"journey-mirror-{users}")
+        with mirror.standin() as sheet:
+            env = mirror.mirror_env(env, sheet, workdir)
+            with mirror.queue_worker(workdir, env), systems.our_server(workdir, env) as server:
+                self.journey_level("ours-mirror", "ours", nullcontext(server), users)
+                drained = mirror.drain(server.base_url, sheet)
+        self.results["sheets_mirror"] = drained
+        self.notes.append(
+            f"Mirror on at {users} users: outbox drained in {drained['drained_in_s']} s "
+            f"({drained['pending_left']} left, last error {drained['last_push_error']}); rows in "
+            f"the sheet {drained['rows_in_sheet']}; {drained['write_requests']} write requests, "
+            f"at most {drained['most_writes_in_a_minute']} in a minute."
+        )
 
     def growth(self) -> None:
         log("growth: filtered 50-row pages and worker memory by database size")
@@ -369,6 +392,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--quick", action="store_true", help="short runs, small sizes: checks the harness only")
     add("--pg", action="store_true", help="journey also on ours over PostgreSQL + Redis")
     add(
+        "--sheets-mirror",
+        action="store_true",
+        help=f"journey also at {MIRROR_USERS} users with the spreadsheet mirror on (a stand-in)",
+    )
+    add(
         "--nice",
         type=int,
         default=0,
@@ -393,11 +421,12 @@ def main(argv: list[str] | None = None) -> int:
     ensure_wrk()  # before the machine's facts, which name wrk's version
     meta = report.machine_facts()
     meta.update(phases=list(args.phases), quick=args.quick, pg=args.pg, nice=args.nice,
+                sheets_mirror=args.sheets_mirror,
                 load_before=os.getloadavg())  # fmt: skip
     meta["client_boost"] = systems.set_priorities(args.nice)
     raise_open_files()
     tmp = Path(tempfile.mkdtemp(prefix="adda-bench-"))
-    bench = Bench(plan, args.phases, tmp, with_pg=args.pg)
+    bench = Bench(plan, args.phases, tmp, with_pg=args.pg, with_mirror=args.sheets_mirror)
     log(f"working in {tmp}")
     try:
         bench.prepare()
