@@ -170,7 +170,9 @@ class Worker(UvicornWorker):
 
     async def _serve(self) -> None:
         self.config.app = self.wsgi
-        settings: Settings = self.app.settings
+        # Started by ``serve --prod``, the settings are the server's; by plain ``gunicorn -k``
+        # (the benchmark's bare app), they come from the environment.
+        settings: Settings = getattr(self.app, "settings", None) or Settings()
         cap = AddressCap(
             per_worker(settings.max_connections_per_address, self.cfg.workers),
             settings.trusted_proxy_networks,
