@@ -11,7 +11,9 @@ connection opens, when a later request's first byte arrives (the idle time betwe
 the keep-alive timeout's), and when a response ends while its request's body is still arriving
 (the rest of it, and the next headers, must come in time); disarmed when the headers are
 complete. When it passes, a connection that sent part of a request gets a 408, one that sent
-nothing (a browser's preconnect) is closed without a word.
+nothing (a browser's preconnect) is closed without a word. A deadline is a number on the
+connection, and the worker looks for late ones a few times a second (``close_late_headers``):
+a timer armed and cancelled for every request cost a hot read more than the check does.
 
 Per-address cap (``AddressCap``, ``ADDA_MAX_CONNECTIONS_PER_ADDRESS``): each worker accepts its
 connections itself (``Acceptor`` in ``gunicorn_server.py``), counts them by peer address and
@@ -32,7 +34,7 @@ import logging
 import math
 import socket
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -72,7 +74,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().__init__(config=config, server_state=server_state, app_state=app_state)
         self.header_timeout = header_timeout
         self.on_closed = on_closed
-        self._header_deadline: asyncio.TimerHandle | None = None
+        self.headers_due: float | None = None  # the loop's time by which headers must be in
         self._request_begun = False
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -87,7 +89,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._request_begun = True
-        if self._header_deadline is None:
+        if self.headers_due is None:
             self._arm_header_deadline()
 
     def on_headers_complete(self) -> None:
@@ -108,16 +110,14 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         super().handle_websocket_upgrade()
 
     def _arm_header_deadline(self) -> None:
-        self._disarm_header_deadline()
-        self._header_deadline = self.loop.call_later(self.header_timeout, self._headers_late)
+        self.headers_due = self.loop.time() + self.header_timeout
 
     def _disarm_header_deadline(self) -> None:
-        if self._header_deadline is not None:
-            self._header_deadline.cancel()
-            self._header_deadline = None
+        self.headers_due = None
 
-    def _headers_late(self) -> None:
-        self._header_deadline = None
+    def headers_late(self) -> None:
+        """The deadline passed (``close_late_headers`` found it): answer 408 or just close."""
+        self.headers_due = None
         if self.transport.is_closing():
             return
         # A 408 in the middle of another response's bytes would corrupt it.
@@ -130,6 +130,20 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
         on_closed, self.on_closed = self.on_closed, None
         if on_closed is not None:
             on_closed()
+
+
+def close_late_headers(connections: Iterable[object], now: float) -> int:
+    """Close the connections whose headers are past their deadline; how many there were."""
+    late = [
+        conn
+        for conn in connections
+        if isinstance(conn, HeaderDeadlineProtocol)
+        and conn.headers_due is not None
+        and conn.headers_due <= now
+    ]
+    for conn in late:
+        conn.headers_late()
+    return len(late)
 
 
 class AddressCap:

@@ -25,7 +25,12 @@ from uvicorn.server import Server
 from uvicorn_worker import UvicornWorker
 
 from adda_dashboard.adapters import metrics
-from adda_dashboard.connection_guards import AddressCap, HeaderDeadlineProtocol, per_worker
+from adda_dashboard.connection_guards import (
+    AddressCap,
+    HeaderDeadlineProtocol,
+    close_late_headers,
+    per_worker,
+)
 from adda_dashboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -34,6 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("uvicorn.error")
 # How long a stopping worker waits for the requests of connections it has just accepted.
 LAST_REQUESTS_S = 0.5
+# Late request headers are looked for every this many of Uvicorn's 0.1 s ticks: a connection is
+# closed at most half a second after its header timeout.
+HEADER_SWEEP_TICKS = 5
 
 
 class WorkerServer(Server):
@@ -69,6 +77,12 @@ class WorkerServer(Server):
 
             loop = asyncio.get_running_loop()
             self.acceptors = [Acceptor(loop, sock, create_protocol, self.cap) for sock in sockets]
+
+    async def on_tick(self, counter: int) -> bool:
+        # Uvicorn ticks every 0.1 s; late headers are looked for every few ticks.
+        if counter % HEADER_SWEEP_TICKS == 0:
+            close_late_headers(self.server_state.connections, asyncio.get_running_loop().time())
+        return await super().on_tick(counter)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         # Each worker has a socket of its own in the port's group: closing it resets the
