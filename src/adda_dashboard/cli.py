@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, config, seed-demo, import, export, users and sheets."""
+"""The command line: serve, migrate, config, seed-demo, import, export, users, sheets, deploy."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from adda_dashboard.bootstrap import Container, bootstrap
+from adda_dashboard.cli_deploy import deploy_app
 from adda_dashboard.cli_sheets import sheets_app
 from adda_dashboard.errors import AppError
 from adda_dashboard.settings import Settings
@@ -23,6 +24,7 @@ app = typer.Typer(help="Adda Dashboard: the Shorts team's content tracker.", no_
 user_app = typer.Typer(help="Manage user accounts.", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 app.add_typer(sheets_app, name="sheets")
+app.add_typer(deploy_app, name="deploy")
 console = Console()
 err = Console(stderr=True)
 
