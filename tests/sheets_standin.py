@@ -12,8 +12,10 @@ spreadsheet of tabs (``sheets_grid.Tab``) and answers what the adapter calls:
 The token endpoint checks the service-account JWT (signature by a key it issued, audience,
 scope) and hands out access tokens; every API request must carry one (``revoke_tokens`` makes
 the client refresh). ``fail`` makes it answer an error status for a number of requests or a
-while; ``write_limit_per_minute`` answers 429 past a budget, as Google's quota does; every call
-is recorded in ``calls`` and write requests are counted per minute.
+while; ``write_limit_per_minute`` answers 429 past a budget, as Google's quota does; ``hold``
+keeps back the next request of a method (a write applied with its answer withheld, or never
+applied), so a client can be stopped at that moment; every call is recorded in ``calls`` and
+write requests are counted per minute.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests import sheets_grid as grid
+from tests.sheets_faults import Fault, Hold
 from tests.sheets_grid import GridError, Spreadsheet, Tab
 from tests.sheets_methods import WRITES, answer_read, apply_write, route
 
@@ -57,22 +60,6 @@ class Call:
     at: float
 
 
-@dataclass
-class Fault:
-    status: int
-    on: str  # "api", "reads", "writes" or "token"
-    remaining: int | None
-    until: float | None
-    retry_after: str | None
-
-    def applies(self, kind: str, now: float) -> bool:
-        if self.until is not None and now >= self.until:
-            return False
-        if self.remaining is not None and self.remaining <= 0:
-            return False
-        return self.on == kind or (self.on == "api" and kind in ("reads", "writes"))
-
-
 @functools.cache
 def _private_key() -> Any:
     """One RSA key per test process: generating one costs a noticeable fraction of a second."""
@@ -90,6 +77,7 @@ class SheetsStandIn:
         self.latency_s = 0.0
         self.lock = threading.RLock()
         self._faults: list[Fault] = []
+        self._holds: list[Hold] = []
         self._writes: deque[float] = deque()
         self._tokens: set[str] = set()
         self._keys: dict[str, Any] = {}  # private_key_id -> public key
@@ -196,9 +184,20 @@ class SheetsStandIn:
                 Fault(status, on, None if seconds is not None else times, until, retry_after)
             )
 
+    def hold(self, method: str, *, applied: bool) -> Hold:
+        """Keep back the next request of ``method`` (e.g. ``values.append``)."""
+        held = Hold(method, applied)
+        with self.lock:
+            self._holds.append(held)
+        return held
+
     def heal(self) -> None:
+        """No more faults, and every held request let go."""
         with self.lock:
             self._faults.clear()
+            holds, self._holds = self._holds, []
+        for held in holds:
+            held.released.set()
 
     def revoke_tokens(self) -> None:
         """Every access token handed out stops working (the client must fetch a new one)."""
@@ -229,6 +228,13 @@ class SheetsStandIn:
                         fault.remaining -= 1
                     return fault
         return None
+
+    def take_hold(self, method: str) -> Hold | None:
+        with self.lock:
+            held = next((h for h in self._holds if h.method == method), None)
+            if held is not None:
+                self._holds.remove(held)
+            return held
 
     def issue_token(self, form: dict[str, list[str]]) -> tuple[int, dict[str, Any]]:
         import jwt
@@ -366,13 +372,28 @@ class _Handler(BaseHTTPRequestHandler):
                 "per minute per user' of service 'sheets.googleapis.com'",
             )
             return
+        held = self.standin.take_hold(method)
+        if held is not None and not held.applied:
+            held.keep()
+            self.close_connection = True  # no answer: the sheet never saw the request
+            return
         try:
             body = json.loads(raw) if raw else None
-            self._send(200, self.standin.answer(method, params, body))
+            answer = self.standin.answer(method, params, body)
         except GridError as exc:
             self._error(exc.status, exc.message)
+            return
         except (KeyError, ValueError, TypeError) as exc:
             self._error(400, f"Invalid request: {exc!r}")
+            return
+        if held is None:
+            self._send(200, answer)
+            return
+        held.keep()
+        try:
+            self._send(200, answer)
+        except OSError:  # the client is gone (stopped while it waited)
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._serve("GET")

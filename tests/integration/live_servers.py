@@ -69,6 +69,24 @@ def live_server(
             process.wait(timeout=10)
 
 
+@contextmanager
+def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``adda-dashboard worker`` in its own OS process (killed at the end if still running)."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "adda_dashboard", "worker"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=30)
+
+
 def wait_until_up(base: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
     while time.monotonic() < deadline:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +18,7 @@ from adda_dashboard.domain.roles import SYSTEM, Actor, Role
 from adda_dashboard.errors import Invalid
 from adda_dashboard.services.videos import Provenance
 from tests.factories import add_entry
-from tests.integration.live_servers import live_server, server_env
+from tests.integration.live_servers import live_server, server_env, worker_process
 from tests.video_fixtures import VideoStack
 from tests.video_support import Samples, files_under, serving, wait_for
 
@@ -43,24 +40,6 @@ def process_env(stack: VideoStack, database_url: str) -> dict[str, str]:
         ADDA_SERVE_WITH_WORKER="false",
         ADDA_RATE_LIMITS_ENABLED="false",
     )
-
-
-@contextmanager
-def worker_process(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``adda-dashboard worker`` in its own OS process."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "adda_dashboard", "worker"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=30)
 
 
 def job_row(stack: VideoStack, job_id: str) -> DownloadJob:
