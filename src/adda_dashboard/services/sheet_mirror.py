@@ -10,7 +10,9 @@ Invariants, each held in one place:
   delete from what is there (``sheet_plan``), so a batch repeated after Google accepted it
   appends nothing again.
 * **One pusher at a time.** The push holds a lease (a conditional update of the ``push`` state
-  row), renewed while it waits; no two workers push the same rows, nor race one entry's row.
+  row), renewed before each write and while it waits; no two workers push the same rows, nor
+  race one entry's row. A push that outlived its lease (Google slow to answer) and finds it
+  taken over sends nothing more: its plan is from a read the new holder has written over.
 * **Within the budget.** Every write request first takes a slot of ``WriteBudget`` (at most
   ``ADDA_SHEETS_WRITES_PER_MINUTE``, across workers through Redis). A batch costs at most one
   ``values:batchUpdate``, one ``:batchUpdate`` of row deletions and one append per tab.
@@ -64,6 +66,10 @@ PUSH_DELAY_S = 0.3
 MAX_BATCHES_PER_RUN = 20
 RETRY_ATTEMPTS = 4  # within one run, waits of about 1, 2 and 4 s (with jitter)
 MAX_NEXT_TRY_S = 300
+
+
+class LeaseLost(SheetsRefused):
+    """Another worker took the push over: it has read the tabs since, and pushes these rows."""
 
 
 @dataclass(frozen=True)
@@ -151,8 +157,11 @@ class SheetMirror:
             return sync.take_lease(session, sync.PUSH, owner, now, until)
 
     def _renew(self, owner: str) -> None:
-        if not self.take_lease(owner):
-            raise SheetsRefused("another worker took over the push (this one was too slow)")
+        until = utcnow() + timedelta(seconds=self.config.lease_seconds)
+        with self._db.write() as session:
+            held = sync.renew_lease(session, sync.PUSH, owner, until)
+        if not held:
+            raise LeaseLost("another worker took over the push (this one outlived its lease)")
 
     def _push_with_retries(self, pending: Sequence[outbox.Pending], owner: str) -> bool:
         """One batch, tried again after 429/5xx/no connection; False when it failed for now."""
@@ -165,6 +174,9 @@ class SheetMirror:
         )
         try:
             retrying(lambda: self._push_batch(pending, owner))
+        except LeaseLost as exc:  # not a failure: the rows are the new holder's to push
+            log.warning("sheet_push_stopped: %s", exc)
+            return False
         except AppError as exc:
             self._failed(pending, exc)
             return False
@@ -216,8 +228,10 @@ class SheetMirror:
             self.write("values.append", owner, lambda t=title, r=rows: client.append_rows(t, r))
 
     def write(self, method: str, owner: str, call: Callable[[], object]) -> None:
-        """One write request, sent once the budget has room (the lease renewed meanwhile)."""
+        """One write request, sent once the budget has room (the lease renewed meanwhile) and
+        only while this push still holds the lease."""
         self._budget.take(on_wait=lambda: self._renew(owner))
+        self._renew(owner)
         instruments().sheet_write_requests.labels(method).inc()
         call()
 

@@ -38,6 +38,18 @@ def take_lease(session: Session, name: str, owner: str, now: datetime, until: da
     return bool(session.execute(stmt).rowcount)
 
 
+def renew_lease(session: Session, name: str, owner: str, until: datetime) -> bool:
+    """Extend ``name`` to ``until`` only while ``owner`` holds it still: False once another took
+    it over (a lease that ran out), even if that one has let it go since."""
+    table = _STATE.c
+    stmt = (
+        update(_STATE)
+        .where(table.name == name, table.lease_owner == owner)
+        .values(lease_until=until)
+    )
+    return bool(session.execute(stmt).rowcount)
+
+
 def release_lease(session: Session, name: str, owner: str) -> None:
     table = _STATE.c
     session.execute(
