@@ -137,6 +137,10 @@ class SheetMirrorAdmin:
             raise SheetsRefused("a push is running; try again in a minute")
         try:
             return self._rewrite(owner)
+        except AppError as exc:  # a failed push, as ``sheets status`` and the health say
+            with self._db.write() as session:
+                sync.note_outcome(session, sync.PUSH, utcnow(), exc.message)
+            raise
         finally:
             with self._db.write() as session:
                 sync.release_lease(session, sync.PUSH, owner)
