@@ -73,6 +73,20 @@ class Unavailable(AppError):
     code = "unavailable"
 
 
+class DatabaseUnavailable(Unavailable):
+    """The database cannot be reached or is restarting: the same request works once it is back,
+    so clients are told to retry (``Retry-After``) instead of being shown a server fault."""
+
+    code = "database_unavailable"
+    RETRY_AFTER_S = 5
+
+    def __init__(self) -> None:
+        super().__init__(
+            "The database is unavailable at the moment; please try again in a few seconds",
+            headers={"Retry-After": str(self.RETRY_AFTER_S)},
+        )
+
+
 class UnsupportedMediaType(AppError):
     status_code = 415
     code = "unsupported_media_type"

@@ -14,7 +14,10 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from adda_dashboard.db.outage import is_database_outage
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_CONNECT_S = 5
 
 
 def normalise_url(url: str) -> str:
@@ -42,6 +45,10 @@ def build_engine(
         )
         _configure_sqlite(engine)
         return engine
+    # Back by itself after an outage or a restart: every pooled connection is tested when
+    # taken (a dead one is replaced, and the pool drops the others opened before it), and a
+    # host that does not answer fails a connection in seconds, not the system's two minutes.
+    connect_args = {} if "connect_timeout" in parsed.query else {"connect_timeout": PG_CONNECT_S}
     return create_engine(
         url,
         echo=echo,
@@ -49,6 +56,7 @@ def build_engine(
         max_overflow=max_overflow,
         pool_pre_ping=True,
         pool_recycle=1800,
+        connect_args=connect_args,
     )
 
 
@@ -180,6 +188,12 @@ def fetch_plain(engine: Engine, sql: str, params: tuple[Any, ...] = ()) -> list[
         cursor.execute(sql.format(p=placeholder), params)
         rows = cursor.fetchall()
         cursor.close()
+    except Exception as exc:
+        # The driver's own error, which SQLAlchemy never saw: a connection the server dropped
+        # is closed here rather than returned to the pool (whose reset would fail on it).
+        if is_database_outage(exc):
+            conn.invalidate(exc)
+        raise
     finally:
         conn.close()
     return [tuple(row) for row in rows]

@@ -13,13 +13,17 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
-from adda_dashboard.errors import AppError
+from adda_dashboard.db.outage import OUTAGE_CANDIDATES, is_database_outage
+from adda_dashboard.errors import AppError, DatabaseUnavailable
+from adda_dashboard.http.outage import OUTAGES
 from adda_dashboard.http.responses import OrjsonResponse
 from adda_dashboard.http.web.errors import is_page, render_error
 
 log = structlog.get_logger("adda_dashboard.http")
+DRAIN_LIMIT_BYTES = 1024 * 1024
 
 
 def request_id_of(request: Request) -> str | None:
@@ -76,17 +80,55 @@ def _describe_validation(exc: RequestValidationError) -> tuple[str, str | None]:
     return (f"'{field}' {reason}" if field else reason), field
 
 
+def app_error_response(request: Request, exc: AppError) -> Response:
+    return error_response(
+        request,
+        exc.status_code,
+        exc.message,
+        field=exc.field,
+        extra=exc.extra,
+        headers=exc.headers,
+    )
+
+
+async def drain_small_body(request: Request) -> None:
+    """Read what is left of a request body of up to ``DRAIN_LIMIT_BYTES`` before answering.
+
+    A request refused before its body was read (the database down while the token is checked)
+    leaves the body on the connection; some servers then close it rather than read past it,
+    and the client loses a connection for an answer that asked it only to retry. A larger body
+    is not worth reading for a refusal: there the server closes the connection.
+    """
+    read = 0
+    try:
+        async for chunk in request.stream():
+            read += len(chunk)
+            if read > DRAIN_LIMIT_BYTES:
+                return
+    except (ClientDisconnect, RuntimeError):  # gone, or already read by the handler
+        return
+
+
 def install(app: FastAPI) -> None:
+    """Every handler. Those for one exception class answer and keep the connection; the last
+    resort for ``Exception`` (Starlette's outermost layer) answers 500, then re-raises, and the
+    server closes the connection: so foreseeable faults (the database down, the video disk
+    full, which services raise as ``StorageFull``) are mapped to an answer, per class, and
+    anything else of those classes is raised on."""
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
-        return error_response(
-            request,
-            exc.status_code,
-            exc.message,
-            field=exc.field,
-            extra=exc.extra,
-            headers=exc.headers,
-        )
+        return app_error_response(request, exc)
+
+    async def _database_error(request: Request, exc: Exception) -> Response:
+        if not is_database_outage(exc):
+            raise exc
+        OUTAGES.note(exc, request.url.path)
+        await drain_small_body(request)
+        return app_error_response(request, DatabaseUnavailable())
+
+    for kind in OUTAGE_CANDIDATES:
+        app.add_exception_handler(kind, _database_error)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> Response:

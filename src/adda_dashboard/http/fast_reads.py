@@ -32,8 +32,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from adda_dashboard.adapters.access_log import AccessLog
 from adda_dashboard.bootstrap import Container
+from adda_dashboard.db.outage import is_database_outage
 from adda_dashboard.errors import AppError
 from adda_dashboard.http.middleware import REQUEST_ID_HEADER, count_request, request_id_for
+from adda_dashboard.http.outage import OUTAGES, outage_answer_parts
 from adda_dashboard.http.rate_limiting import refusal, verdict_for
 from adda_dashboard.http.snapshots import CACHE_CONTROL, FAST_PATHS, page_snapshot_name
 from adda_dashboard.services.snapshots import Snapshot
@@ -151,10 +153,34 @@ class Builds:
 
 
 async def lean_answer(
-    container: Container, name: str, asked: Asked, *, head: bool, builds: Builds | None
+    container: Container,
+    name: str,
+    asked: Asked,
+    *,
+    head: bool,
+    builds: Builds | None,
+    request_id: str | None,
 ) -> Answer | None:
     """304 or the snapshot's bytes, or None to let the application answer in full. A snapshot
-    this process does not hold yet is built only with ``builds``."""
+    this process does not hold yet is built only with ``builds``.
+
+    The database down (the token check or a build reads it) is answered here, 503 as the
+    application's handlers answer it: raised from this layer, outside them, it would become a
+    500 and cost the client its connection.
+    """
+    try:
+        return await _snapshot_answer(container, name, asked, head=head, builds=builds)
+    except Exception as exc:
+        if not is_database_outage(exc):
+            raise
+        OUTAGES.note(exc, f"lean read of {name}")
+        headers, body = outage_answer_parts(request_id)
+        return Answer(503, headers, b"" if head else body)
+
+
+async def _snapshot_answer(
+    container: Container, name: str, asked: Asked, *, head: bool, builds: Builds | None
+) -> Answer | None:
     if asked.authorization is None:
         return None  # open reads, or the 401: the full path decides
     try:
@@ -209,7 +235,10 @@ class FastReads:
             container: Container = scope["app"].state.container
             head = scope["method"] == "HEAD"
             asked = Asked.of(scope["headers"])
-            answer = await lean_answer(container, name, asked, head=head, builds=self.builds)
+            request_id = scope.get("state", {}).get("request_id")
+            answer = await lean_answer(
+                container, name, asked, head=head, builds=self.builds, request_id=request_id
+            )
             if answer is not None:
                 await _send(send, answer)
                 return
@@ -237,18 +266,17 @@ class FrontDoor:
         container: Container = scope["app"].state.container
         # Without building: a build waits for the rate limits' say, which the chain asks first.
         head = scope["method"] == "HEAD"
-        answer = await lean_answer(container, name, asked, head=head, builds=None)
+        request_id = request_id_for(asked.request_id)
+        answer = await lean_answer(
+            container, name, asked, head=head, builds=None, request_id=request_id
+        )
         if answer is None:
             await self.app(scope, receive, send)
             return
-        request_id = request_id_for(asked.request_id)
-        verdict = verdict_for(container, "read", asked.authorization, scope.get("client"))
-        if verdict is not None and not verdict.allowed:
-            headers, body = refusal("read", verdict, request_id)
-            headers.append((b"vary", b"Origin"))
-            answer = Answer(429, headers, body)
+        if answer.status == 503:  # the database down: no budget drawn on for it
+            answer.headers.append((b"vary", b"Origin"))  # what the CORS layer adds, no Origin
         else:
-            answer.headers[2] = (b"vary", _VARY_WITH_ORIGIN)
+            answer = self._within_budget(container, asked, scope, answer, request_id)
         answer.headers.append((REQUEST_ID_HEADER, request_id.encode("latin-1")))
         try:
             await _send(send, answer)
@@ -261,3 +289,16 @@ class FrontDoor:
                 request_id=request_id,
                 access_log=self.access_log,
             )
+
+    @staticmethod
+    def _within_budget(
+        container: Container, asked: Asked, scope: Scope, answer: Answer, request_id: str
+    ) -> Answer:
+        """The answer, or the 429 when the caller's read budget is spent."""
+        verdict = verdict_for(container, "read", asked.authorization, scope.get("client"))
+        if verdict is not None and not verdict.allowed:
+            headers, body = refusal("read", verdict, request_id)
+            headers.append((b"vary", b"Origin"))
+            return Answer(429, headers, body)
+        answer.headers[2] = (b"vary", _VARY_WITH_ORIGIN)
+        return answer

@@ -92,6 +92,10 @@ class _Kept:
     def close(self) -> None:
         """Kept open for this thread's next read."""
 
+    def invalidate(self, _error: BaseException | None = None) -> None:
+        """Broken: closed now (``KeptConnections.run`` then opens a new one)."""
+        self.dispose()
+
     def dispose(self) -> None:
         with contextlib.suppress(Exception):  # already broken: a new one replaces it
             self._connection.close()

@@ -10,6 +10,7 @@ from urllib.parse import quote
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from adda_dashboard.db.outage import is_database_outage
 from adda_dashboard.domain.roles import Actor
 from adda_dashboard.errors import AppError
 from adda_dashboard.http.web.session import clear_session_cookie
@@ -63,8 +64,14 @@ def render_error(
 
 
 def _actor_or_none(request: Request) -> Actor | None:
-    """Who is signed in, if anyone, so an error page keeps its navigation."""
+    """Who is signed in, if anyone, so an error page keeps its navigation. Asking may itself
+    fail (the database down is one of the errors shown here): the page is then shown without
+    it rather than not at all."""
     try:
         return request.app.state.container.gate.admit(request.headers.get("authorization")).actor
     except AppError:
         return None
+    except Exception as exc:
+        if is_database_outage(exc):
+            return None
+        raise
