@@ -95,3 +95,17 @@ class UnsupportedMediaType(AppError):
 class InsufficientStorage(AppError):
     status_code = 507
     code = "insufficient_storage"
+
+
+STORAGE_FULL_MESSAGE = (
+    "The video storage is full; nothing was saved. Try again once space has been freed"
+)
+
+
+class StorageFull(InsufficientStorage):
+    """The video disk filled up while a file was being written (past the free-space guard)."""
+
+    code = "storage_full"
+
+    def __init__(self, field: str = "video") -> None:
+        super().__init__(STORAGE_FULL_MESSAGE, field=field)

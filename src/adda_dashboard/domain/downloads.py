@@ -10,7 +10,7 @@ import re
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from adda_dashboard.errors import Invalid
+from adda_dashboard.errors import STORAGE_FULL_MESSAGE, Invalid
 
 
 class JobStatus(StrEnum):
@@ -172,6 +172,10 @@ _TRANSIENT = re.compile(
 _CUT_SHORT = re.compile(r"(\d+) bytes read, (\d+) more expected")
 _CUT_SHORT_OF = re.compile(r"Downloaded (\d+) bytes, expected (\d+) bytes")
 _PLAIN_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"No space left on device|Disk quota exceeded", re.I),
+        STORAGE_FULL_MESSAGE,
+    ),
     (
         re.compile(r"not a bot|Sign in to confirm", re.I),
         "YouTube asked for a sign-in to prove this server is not a bot, so it refused the "

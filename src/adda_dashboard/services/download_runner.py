@@ -33,8 +33,8 @@ from adda_dashboard.domain.downloads import (
     refused_connection_message,
 )
 from adda_dashboard.domain.roles import SYSTEM, Actor, Role
-from adda_dashboard.errors import AppError
-from adda_dashboard.services.video_files import ensure_free_space
+from adda_dashboard.errors import STORAGE_FULL_MESSAGE, AppError
+from adda_dashboard.services.video_files import is_disk_full
 from adda_dashboard.services.videos import MB, Provenance, VideoLibrary
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class DownloadRunner:
         self._library.log.record("download_started", id=job_id, attempt=attempt, url=job.url)
         try:
             with _Heartbeat(self, job_id, attempt, self.policy.heartbeat_s) as heartbeat:
-                ensure_free_space(self._staging, self._library.policy.min_free_bytes)
+                self._library.ensure_room()
                 fetched = self._fetch_with_retries(job, attempt, work, heartbeat)
                 video, duplicate = self._library.ingest(
                     fetched.path, None, self._provenance(job, fetched)
@@ -124,9 +124,12 @@ class DownloadRunner:
             self._fail(job_id, attempt, message)
         except AppError as exc:
             self._fail(job_id, attempt, exc.message)
-        except Exception:
-            log.exception("download %s failed unexpectedly", job_id)
-            self._fail(job_id, attempt, "The download failed because of a server error")
+        except Exception as exc:
+            if is_disk_full(exc):  # written past the free-space guard
+                self._fail(job_id, attempt, STORAGE_FULL_MESSAGE)
+            else:
+                log.exception("download %s failed unexpectedly", job_id)
+                self._fail(job_id, attempt, "The download failed because of a server error")
         finally:
             shutil.rmtree(work, ignore_errors=True)
 

@@ -37,7 +37,7 @@ from adda_dashboard.errors import (
     Unavailable,
 )
 from adda_dashboard.services.download_runner import DownloadRunner
-from adda_dashboard.services.video_files import clean_label, ensure_free_space
+from adda_dashboard.services.video_files import clean_label
 from adda_dashboard.services.videos import VideoLibrary
 
 DOWNLOAD_TASK = "download_video"
@@ -131,7 +131,7 @@ class DownloadService:
             raise Invalid(exc.message, field="youtube_url") from None
         if request.entry_id is not None:
             self._library.check_entry_editable(actor, request.entry_id)
-        ensure_free_space(self._library.policy.staging_dir, self._library.policy.min_free_bytes)
+        self._library.ensure_room()
         job_id = uuid.uuid4().hex
         try:
             with self._db.write() as session:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from adda_dashboard.errors import Forbidden
 from adda_dashboard.services.entries import bump_dataset_version
 from adda_dashboard.services.request_gate import RequestGate
 from adda_dashboard.services.snapshots import SnapshotCache
+from adda_dashboard.services.video_files import disk_space_of
 from adda_dashboard.settings import Settings
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ class OperationsService:
             "redis": self._redis_check(),
             "video_storage": self._storage_check(),
             "job_queue": self._queue_check(),
-            "disk": self._disk_check(self._settings.var_dir),
+            "disk": self._disk_check(),
         }
         required = {"database", "disk"}
         if self._videos.storage.backend == "local":
@@ -255,17 +255,25 @@ class OperationsService:
         detail = f"{waiting} job{'s' if waiting != 1 else ''} waiting"
         return Check(HEALTHY, detail, {"job_queue_pending": waiting})
 
-    @staticmethod
-    def _disk_check(path: Path) -> Check:
+    def _disk_check(self) -> Check:
+        """The fullest of the disks that hold the video folders and the data folder (the
+        working directory's disk says nothing about either). ``measured`` names which, in
+        words, without a server path."""
+        places = [
+            ("video folder", self._videos.folders()),
+            ("data folder", [self._settings.var_dir]),
+        ]
         try:
-            usage = shutil.disk_usage(path if path.exists() else Path("."))
+            spaces = [(disk_space_of(folders), label) for label, folders in places]
         except Exception as exc:
             figures = {"status": UNHEALTHY, "free_mb": None, "total_mb": None}
             return Check(UNHEALTHY, short_error(exc), {"disk": figures})
-        free_mb, total_mb = usage.free // MB, usage.total // MB
+        space, label = min(spaces, key=lambda pair: pair[0].free)
+        free_mb, total_mb = space.free // MB, space.total // MB
         status = HEALTHY if free_mb >= MIN_FREE_DISK_MB else UNHEALTHY
-        figures = {"status": status, "free_mb": free_mb, "total_mb": total_mb}
-        return Check(status, f"{free_mb:,} MB free of {total_mb:,} MB", {"disk": figures})
+        figures = {"status": status, "free_mb": free_mb, "total_mb": total_mb, "measured": label}
+        detail = f"{free_mb:,} MB free of {total_mb:,} MB ({label})"
+        return Check(status, detail, {"disk": figures})
 
     # Metrics -----------------------------------------------------------------------------------
 

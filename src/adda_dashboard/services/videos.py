@@ -27,12 +27,14 @@ from adda_dashboard.errors import (
     Invalid,
     NotFound,
     PayloadTooLarge,
+    StorageFull,
     UnsupportedMediaType,
 )
 from adda_dashboard.services.entries import EntryService
 from adda_dashboard.services.video_files import (
     IncomingFile,
     ensure_free_space,
+    is_disk_full,
     sha256_of,
     size_limit_message,
 )
@@ -97,7 +99,18 @@ class VideoLibrary:
             raise PayloadTooLarge(size_limit_message(self.policy.max_upload_bytes), field="video")
         if entry_id is not None:
             self.check_entry_editable(actor, entry_id)
-        ensure_free_space(self.policy.staging_dir, self.policy.min_free_bytes)
+        self.ensure_room()
+
+    def folders(self) -> list[Path]:
+        """Where this server writes video files: the staging folder, and the local store's."""
+        folders = [self.policy.staging_dir]
+        if self.storage.backend == "local":
+            folders.append(Path(self.storage.location()))
+        return folders
+
+    def ensure_room(self) -> None:
+        """Refuse an upload or a download before it starts while the video disk is nearly full."""
+        ensure_free_space(self.folders(), self.policy.min_free_bytes)
 
     def check_entry_editable(self, actor: Actor, entry_id: int) -> None:
         entry = self._entries.get(entry_id)
@@ -189,7 +202,12 @@ class VideoLibrary:
             )
             return existing, True
         filename = f"{sha256}.{extension_for(meta.format_name, meta.kind)}"
-        stored = self.storage.save_file(path, filename, content_type=meta.kind.mime_type)
+        try:
+            stored = self.storage.save_file(path, filename, content_type=meta.kind.mime_type)
+        except OSError as exc:  # the storage removes its own partial copy
+            if is_disk_full(exc):
+                raise StorageFull() from exc
+            raise
         try:
             with self._db.write() as session:
                 video = videos_repo.insert(

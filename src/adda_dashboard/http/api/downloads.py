@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from adda_dashboard.domain.downloads import JobStatus
-from adda_dashboard.errors import AppError
+from adda_dashboard.errors import STORAGE_FULL_MESSAGE, AppError, StorageFull
 from adda_dashboard.http.api.videos import idempotency_key
 from adda_dashboard.http.deps import ContainerDep, CurrentActor, JsonBody
 from adda_dashboard.http.responses import OrjsonResponse
@@ -60,6 +60,8 @@ async def download_youtube(
         await asyncio.sleep(SYNC_POLL_S)
         job = await run_in_threadpool(service.status, actor, job["download_id"])
     if job["status"] != JobStatus.completed:
+        if job.get("error") == STORAGE_FULL_MESSAGE:  # the server's disk, not the video host
+            raise StorageFull(field="youtube_url")
         raise DownloadFailedError(
             f"Failed to download YouTube video: {job.get('error', job['status'])}",
             field="youtube_url",

@@ -10,10 +10,8 @@ cookie session (the API's file route wants a bearer header, which a plain link c
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime
 from math import ceil
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -28,6 +26,7 @@ from adda_dashboard.errors import Conflict, Forbidden, NotFound
 from adda_dashboard.http.api.videos import file_response
 from adda_dashboard.http.deps import ContainerDep, CurrentActor
 from adda_dashboard.http.web.templating import render
+from adda_dashboard.services.video_files import disk_space_of
 from adda_dashboard.services.videos import MB, VideoLibrary, require_uploader
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -131,13 +130,10 @@ def may_upload(actor: Actor) -> bool:
 # The library ---------------------------------------------------------------------------------
 
 
-def free_disk_bytes(directory: Path) -> int | None:
-    """Free space where incoming files are written (the nearest existing folder of it)."""
-    probe = directory
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+def free_disk_bytes(library: VideoLibrary) -> int | None:
+    """Free space on the fullest disk that holds the video folders."""
     try:
-        return shutil.disk_usage(probe).free
+        return disk_space_of(library.folders()).free
     except OSError:
         return None
 
@@ -149,7 +145,7 @@ def library_context(container: Any, actor: Actor, page: int) -> dict[str, Any]:
     total = int(listing["total"])
     pages = max(1, ceil(total / PAGE_SIZE))
     rows = [video_view(v) for v in listing["videos"]]
-    free = free_disk_bytes(library.policy.staging_dir)
+    free = free_disk_bytes(library)
     min_free = library.policy.min_free_bytes
     return {
         "videos": rows,
