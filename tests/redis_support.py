@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import redis
@@ -22,3 +25,16 @@ def redis_url_or_skip() -> str:
             pytest.fail(f"Redis is required under CI: {exc}")
         print(f"\n!!! {message} !!!\n", file=sys.stderr)
         pytest.skip(message)
+
+
+@contextmanager
+def redis_keyspace(tag: str) -> Iterator[tuple[str, str]]:
+    """The Redis URL and a key prefix of one test's own; its keys are deleted afterwards."""
+    url = redis_url_or_skip()
+    prefix = f"test-{tag}-{uuid.uuid4().hex[:12]}"
+    yield url, prefix
+    link = redis.Redis.from_url(url)
+    keys = list(link.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        link.delete(*keys)
+    link.close()

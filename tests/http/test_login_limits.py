@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from adda_dashboard.domain.roles import Role
 from tests.backends import reset
 from tests.factories import PASSWORD
 from tests.http.auth_support import client_of, own_container, signed_in
-from tests.redis_support import redis_url_or_skip
+from tests.redis_support import redis_keyspace
 
 LOGIN = "/api/auth/login"
 MAX_FAILURES = 3
@@ -172,15 +171,8 @@ def test_email_only_requests_are_not_counted_as_failed_passwords(long_window: Co
 
 @pytest.fixture
 def redis_prefix() -> Iterator[tuple[str, str]]:
-    """A Redis URL and a key prefix of this test's own; its keys are deleted afterwards."""
-    url = redis_url_or_skip()
-    prefix = f"test-limits-{uuid.uuid4().hex[:12]}"
-    yield url, prefix
-    link = redis.Redis.from_url(url)
-    keys = list(link.scan_iter(match=f"{prefix}:*", count=500))
-    if keys:
-        link.delete(*keys)
-    link.close()
+    with redis_keyspace("limits") as keyspace:
+        yield keyspace
 
 
 def test_limits_hold_across_two_instances_sharing_redis(

@@ -10,14 +10,12 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import redis
 
-from tests.redis_support import redis_url_or_skip
+from tests.redis_support import redis_keyspace
 
 LIMIT = 4
 WINDOW_S = 1
@@ -28,15 +26,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def redis_prefix() -> Iterator[tuple[str, str]]:
-    """A Redis URL and a key prefix of this test's own; its keys are deleted afterwards."""
-    url = redis_url_or_skip()
-    prefix = f"test-budget-{uuid.uuid4().hex[:12]}"
-    yield url, prefix
-    link = redis.Redis.from_url(url)
-    keys = list(link.scan_iter(match=f"{prefix}:*", count=500))
-    if keys:
-        link.delete(*keys)
-    link.close()
+    with redis_keyspace("budget") as keyspace:
+        yield keyspace
 
 
 def most_in_any_window(stamps: list[float], window_s: float) -> int:
