@@ -19,7 +19,7 @@ from adda_dashboard.http.web.templating import is_htmx, render
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
-def _signed_in(container: Any, session: dict[str, Any], target: str, request: Request) -> Response:
+def _signed_in(session: dict[str, Any], target: str, request: Request) -> Response:
     response: Response
     if is_htmx(request):
         response = Response(status_code=204, headers={"HX-Redirect": target})
@@ -47,7 +47,7 @@ async def login(request: Request, container: ContainerDep) -> Response:
     except AppError as exc:
         context = {"next": target, "values": {"email": identifier}, "error": exc}
         return render(request, "auth/login.html", context, status_code=exc.status_code)
-    return _signed_in(container, session, target, request)
+    return _signed_in(session, target, request)
 
 
 @router.get("/signup")
@@ -105,7 +105,7 @@ async def google_login(request: Request, container: ContainerDep) -> Response:
     except AppError as exc:
         context = {"next": "/ui/", "values": {}, "error": exc}
         return render(request, "auth/login.html", context, status_code=exc.status_code)
-    return _signed_in(container, session, "/ui/", request)
+    return _signed_in(session, "/ui/", request)
 
 
 @router.post("/logout")
